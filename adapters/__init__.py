@@ -1,0 +1,1 @@
+"""Front ends over the `qa` core: the command line, the terminal chat and the Slack bot."""

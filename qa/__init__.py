@@ -1,0 +1,3 @@
+"""Question answering over a folder of articles, with cited passages."""
+
+__version__ = "0.1.0"

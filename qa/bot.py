@@ -1,0 +1,76 @@
+"""The core wired together: settings → embedder → index → retriever → answerer, for every front end."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from qa import store
+from qa.answer import Answer, Answerer
+from qa.config import Settings
+from qa.conversation import rewrite
+from qa.embedder import Embedder, SentenceTransformerEmbedder
+from qa.errors import IndexMissingError, InputError
+from qa.ingest import IngestReport, Progress, ingest_paths
+from qa.retrieval import Retriever
+
+MAX_QUESTION_CHARS = 2000
+
+
+def check_question(question: str) -> str:
+    """The question stripped, or InputError for an empty or oversized one."""
+    q = (question or "").strip()
+    if not q:
+        raise InputError("the question is empty: ask something, e.g. qa ask \"Who did Ruto call?\"")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is too long ({len(q)} characters, at most {MAX_QUESTION_CHARS})")
+    return q
+
+
+class Bot:
+    """Loads the index once and answers questions; safe to share between threads."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        self._answerer: Answerer | None = None
+        self._lock = threading.Lock()
+
+    def needs_first_build(self) -> bool:
+        """True when no index exists and the user did not choose one: the first run builds it from the corpus."""
+        return not self.settings.index_given and not store.exists(self.settings.index_dir)
+
+    def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Incrementally ingest `paths` into the configured index, then reload it."""
+        report = ingest_paths(paths, self.settings.index_dir, self.embedder, rebuild=rebuild, progress=progress)
+        with self._lock:
+            self._answerer = None
+        return report
+
+    def reindex(self, progress: Progress | None = None) -> IngestReport:
+        """Re-ingest the configured corpus (only what changed is embedded)."""
+        return self.ingest([self.settings.corpus], progress=progress)
+
+    def load(self, progress: Progress | None = None) -> Answerer:
+        """Open the index and the model (building the index from the corpus on a first run)."""
+        with self._lock:
+            if self._answerer is not None:
+                return self._answerer
+        if self.needs_first_build():
+            self.reindex(progress)
+        if not store.exists(self.settings.index_dir):
+            raise IndexMissingError(f"no index at {self.settings.index_dir}: run `qa ingest PATH --index {self.settings.index_dir}` first")
+        index = store.open_index(self.settings.index_dir, self.embedder.name)
+        answerer = Answerer(Retriever(index, self.embedder))
+        self.embedder.encode(["warm up"])  # the first encode is slow; pay it at load, not at the first question
+        with self._lock:
+            self._answerer = answerer
+        return answerer
+
+    def ask(self, question: str, history: list[tuple[str, str | None]] | None = None,
+            k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer a question; `history` holds earlier (question, answer) turns of the same conversation."""
+        q = check_question(question)
+        answerer = self.load()
+        asked_as = rewrite(q, history or [])
+        return answerer.ask(q, k=k or self.settings.k, mode=mode or self.settings.mode, asked_as=asked_as)

@@ -1,0 +1,81 @@
+"""Settings in one place: command-line flags over environment variables over defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping
+
+from qa.errors import ConfigError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+MODES = ("hybrid", "dense", "bm25")
+
+
+def project_seeds() -> Path:
+    """The bundled default corpus (`seeds/` beside the package)."""
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+def default_index_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "qa" / "index"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration shared by the CLI and both adapters."""
+
+    index_dir: Path
+    model: str
+    k: int
+    mode: str
+    corpus: Path
+    index_given: bool  # whether the user chose the index (then it is never auto-built)
+    history_file: Path
+    feedback_log: Path
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _int(name: str, raw: str | int, lo: int, hi: int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def resolve(
+    *,
+    index: str | os.PathLike[str] | None = None,
+    model: str | None = None,
+    k: int | str | None = None,
+    mode: str | None = None,
+    corpus: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build settings from flags (arguments), then `QA_*` environment variables, then defaults."""
+    env = os.environ if env is None else env
+    index_raw = index if index is not None else env.get("QA_INDEX")
+    index_dir = Path(index_raw).expanduser() if index_raw else default_index_dir(env)
+    mode_v = (mode or env.get("QA_MODE") or "hybrid").lower()
+    if mode_v not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode_v!r}")
+    k_v = _int("k", k if k is not None else env.get("QA_K", "3"), 1, 50)
+    corpus_raw = corpus if corpus is not None else env.get("QA_CORPUS")
+    state = Path(env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")) / "qa"
+    return Settings(
+        index_dir=index_dir,
+        model=model or env.get("QA_MODEL") or DEFAULT_MODEL,
+        k=k_v,
+        mode=mode_v,
+        corpus=Path(corpus_raw).expanduser() if corpus_raw else project_seeds(),
+        index_given=bool(index_raw),
+        history_file=Path(env.get("QA_HISTORY") or state / "history"),
+        feedback_log=Path(env.get("QA_FEEDBACK_LOG") or state / "feedback.jsonl"),
+    )

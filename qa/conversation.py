@@ -1,0 +1,54 @@
+"""Follow-up questions: carry the subject of earlier turns into a question that leans on them."""
+
+from __future__ import annotations
+
+import re
+
+from qa.lexical import STOPWORDS
+
+# Words that point back at something said before.
+_ANAPHORA = re.compile(
+    r"\b(he|she|they|them|their|theirs|his|her|hers|it|its|this|that|these|those|there|then|"
+    r"the (call|talks?|conversation|meeting|mission|agreement|deal|visit|statement|article|same))\b",
+    re.I,
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+)?[A-Z][\w’'.-]*)*")
+_DATE_PHRASE = re.compile(
+    r"\b(?:in\s+)?(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"(?:\s+\d{1,2})?(?:,?\s+\d{4})?\b|\b(?:19|20)\d{2}\b"
+)
+
+
+def _key_phrases(text: str) -> list[str]:
+    """Names and dates in `text`: the things a follow-up may refer back to."""
+    found = [m.group().strip() for m in _DATE_PHRASE.finditer(text)]
+    for m in _CAPITALISED.finditer(text):
+        phrase = m.group().strip(" .")
+        first = phrase.split()[0].lower()
+        if first in STOPWORDS or first in {"what", "who", "when", "where", "why", "how", "which", "i"}:
+            phrase = " ".join(phrase.split()[1:])
+        if phrase and phrase.lower() not in STOPWORDS:
+            found.append(phrase)
+    return list(dict.fromkeys(found))
+
+
+def needs_context(question: str) -> bool:
+    """A question that refers back (pronouns, "the call") or names nothing of its own."""
+    return bool(_ANAPHORA.search(question)) or not _key_phrases(question)
+
+
+def rewrite(question: str, history: list[tuple[str, str | None]]) -> str | None:
+    """The follow-up made standalone from earlier (question, answer) turns, or None when it stands alone.
+
+    The names and dates of the last turn (its question first, then its answer) are added to the
+    question, which is enough for retrieval to find the passages the conversation is about.
+    """
+    if not history or not needs_context(question):
+        return None
+    last_q, last_a = history[-1]
+    context = _key_phrases(last_q) + _key_phrases(last_a or "")
+    own = question.lower()
+    extra = [c for c in dict.fromkeys(context) if c.lower() not in own]
+    if not extra:
+        return None
+    return f"{question.rstrip()} ({', '.join(extra[:6])})"

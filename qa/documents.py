@@ -1,0 +1,238 @@
+"""Load article files into documents: clean text blocks with their lines, offsets, title, date and section."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import SourceError
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+
+_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
+# Lines that label a box or a picture rather than say anything.
+_CAPTION = re.compile(
+    r"^(file (image|photo|picture)|photo|image|picture|video|watch|advertisement|sponsored|"
+    r"in a hurry\??|editor'?s review|editor’s review|key takeaways|quick summary)\b",
+    re.IGNORECASE,
+)
+_LINK_LIST = re.compile(r"^(read also|read more|related( articles| stories)?|see also|also read)\s*:?\s*$", re.I)
+_SENTENCE_END = re.compile(r"[.!?…:;\"”’)]\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_INLINE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*_`]{1,3}")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph of article text: one source line (or a run of lines) that can hold an answer."""
+
+    text: str
+    line_start: int  # 1-based, inclusive
+    line_end: int
+    char_start: int  # offsets into the document's text
+    char_end: int
+    section: str | None
+
+
+@dataclass
+class Document:
+    """A loaded article: where it came from, its metadata and its answer-bearing blocks."""
+
+    source: str  # stable identity: the absolute path, or a name for in-memory documents
+    text: str
+    title: str | None = None
+    date: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def _is_heading(text: str) -> bool:
+    """A short line with no closing punctuation that starts with a capital: a title or section heading."""
+    return (
+        0 < word_count(text) <= 12
+        and not _SENTENCE_END.search(text)
+        and (text[0].isupper() or text[0].isdigit())
+    )
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Whether `line` carries on the sentence that the previous line left open."""
+    if _SENTENCE_END.search(previous):
+        return False
+    return line[:1].islower() or previous.rstrip()[-1:] in ",;–-"
+
+
+def _is_headline(text: str, blocks_before: list[Block]) -> bool:
+    """A headline opens the article: nothing before it but, at most, one short kicker line."""
+    if blocks_before[1:] or (blocks_before and word_count(blocks_before[0].text) > 12):
+        return False
+    return 0 < word_count(text) <= 25 and not _SENTENCE_END.search(text)
+
+
+def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
+    """Parse a plain-text (or Markdown) article in the news format the seeds use.
+
+    An optional first line `date YYYY-MM-DD ...` gives the date (the rest of that line is text).
+    The first heading-like line before the body is the title; later ones are section headings.
+    Captions, summary-box labels and "Read also" link lists are dropped.
+    """
+    doc = Document(source=source, text=text)
+    lines = text.splitlines(keepends=True)
+    offset = 0
+    section: str | None = None
+    in_link_list = False
+    in_front_matter = False
+    for number, raw in enumerate(lines, start=1):
+        start = offset
+        offset += len(raw)
+        line = raw.rstrip("\r\n")
+        lead = len(line) - len(line.lstrip())
+        content = line.strip()
+        if number == 1 and markdown and content == "---":
+            in_front_matter = True
+            continue
+        if in_front_matter:
+            if content == "---":
+                in_front_matter = False
+            elif (m := re.match(r"(title|date)\s*:\s*[\"']?(.*?)[\"']?\s*$", content, re.I)):
+                key, value = m.group(1).lower(), m.group(2)
+                if key == "title":
+                    doc.title = value or doc.title
+                elif re.match(r"\d{4}-\d{2}-\d{2}", value):
+                    doc.date = value[:10]
+            continue
+        if number == 1 and (m := _DATE_LINE.match(line)):
+            doc.date = m.group(1)
+            lead = m.end()
+            content = line[lead:].strip()
+        if not content:
+            in_link_list = False
+            continue
+        is_md_heading = markdown and bool(_MD_HEADING.match(content))
+        if markdown:
+            content = _MD_INLINE.sub(lambda mm: mm.group(1) or "", _MD_HEADING.sub("", content)).strip()
+        bullet = _BULLET.match(content)
+        if bullet:
+            lead += bullet.end()
+            content = content[bullet.end():]
+        if _LINK_LIST.match(content):
+            in_link_list = True
+            continue
+        if in_link_list and _is_heading(content):
+            continue  # a linked headline under "Read also"
+        in_link_list = False
+        if _CAPTION.match(content):
+            continue
+        if doc.title is None and _is_headline(content, doc.blocks):
+            doc.title = content
+            doc.blocks.clear()  # a kicker line above the headline is not article text
+            continue
+        if is_md_heading or _is_heading(content):
+            section = content
+            continue
+        char_start = start + lead + (len(line[lead:]) - len(line[lead:].lstrip()))
+        prev = doc.blocks[-1] if doc.blocks else None
+        if prev is not None and prev.line_end == number - 1 and _continues(prev.text, content):
+            # a paragraph wrapped over several lines: one block, so sentences are not cut
+            text = doc.text[prev.char_start:char_start + len(content)] if not markdown else prev.text + " " + content
+            doc.blocks[-1] = Block(text, prev.line_start, number, prev.char_start, char_start + len(content), prev.section)
+            continue
+        doc.blocks.append(Block(content, number, number, char_start, char_start + len(content), section))
+    return doc
+
+
+def _html_to_text(raw: str) -> tuple[str, str | None, str | None]:
+    """Main text, title and date of an HTML page (trafilatura when it finds an article)."""
+    import trafilatura  # heavy import, only for HTML
+
+    text = trafilatura.extract(raw, include_comments=False, include_tables=False, favor_recall=True) or ""
+    meta = trafilatura.extract_metadata(raw)
+    title = meta.title if meta is not None else None
+    date = meta.date if meta is not None and meta.date else None
+    if not text.strip():  # not an article page: fall back to the visible text
+        text = html.unescape(re.sub(r"(?s)<(script|style)\b.*?</\1>|<[^>]+>", "\n", raw))
+        text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    return text, title, date
+
+
+def _locate_lines(raw: str, doc: Document) -> Document:
+    """Point each block of an HTML document at the source line where its text starts, when it can be found."""
+    visible = html.unescape(raw)
+    line_starts = [0] + [i + 1 for i, ch in enumerate(visible) if ch == "\n"]
+    import bisect
+
+    pos = 0
+    blocks = []
+    for b in doc.blocks:
+        probe = b.text[:40]
+        found = visible.find(probe, pos)
+        if found >= 0:
+            pos = found
+            line = bisect.bisect_right(line_starts, found)
+            blocks.append(Block(b.text, line, line, b.char_start, b.char_end, b.section))
+        else:
+            blocks.append(b)
+    doc.blocks = blocks
+    return doc
+
+
+def load_file(path: Path) -> Document:
+    """Read one article file. Raises SourceError for unreadable, non-UTF-8 or empty files."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    if "\x00" in text:
+        raise SourceError(f"{path}: binary file, not text")
+    suffix = path.suffix.lower()
+    source = str(path.resolve())
+    if suffix in (".html", ".htm"):
+        body, title, date = _html_to_text(text)
+        doc = parse_text(source, body)
+        doc.title = title or doc.title
+        doc.date = date or doc.date
+        doc = _locate_lines(text, doc)
+        doc.text = text  # hash the file as it is on disk
+    else:
+        doc = parse_text(source, text, markdown=suffix in (".md", ".markdown"))
+    if not doc.blocks:
+        raise SourceError(f"{path}: no article text found")
+    return doc
+
+
+def find_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Expand files and folders (recursively) into article files; also return one problem line per bad path."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for p in paths:
+        if not p.exists():
+            problems.append(f"{p}: no such file or folder")
+        elif p.is_dir():
+            found = sorted(
+                f for f in p.rglob("*")
+                if f.is_file() and f.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+            if not found:
+                problems.append(f"{p}: no .txt, .md or .html files in this folder")
+            files.extend(found)
+        elif p.suffix.lower() not in SUFFIXES:
+            problems.append(f"{p}: unsupported file type (use .txt, .md or .html)")
+        else:
+            files.append(p)
+    unique = list(dict.fromkeys(f.resolve() for f in files))
+    return unique, problems

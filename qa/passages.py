@@ -1,0 +1,96 @@
+"""Split documents into sentence-aware passages that remember exactly where they came from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from qa.documents import Document, word_count
+from qa.sentences import split_spans
+
+MAX_WORDS = 100
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A few consecutive sentences of one paragraph, with their source location."""
+
+    source: str
+    title: str | None
+    date: str | None
+    section: str | None
+    text: str
+    line_start: int
+    line_end: int
+    char_start: int  # offsets into the source document's text
+    char_end: int
+    sentences: tuple[tuple[int, int], ...]  # sentence spans relative to `text`
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[s:e] for s, e in self.sentences]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["sentences"] = [list(s) for s in self.sentences]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+        return cls(**{**d, "sentences": tuple(tuple(s) for s in d["sentences"])})
+
+
+def _chunks(spans: list[tuple[int, int]], text: str, max_words: int) -> list[list[tuple[int, int]]]:
+    """Group consecutive sentence spans into runs of at most `max_words` words (a longer sentence stands alone)."""
+    groups: list[list[tuple[int, int]]] = []
+    words = 0
+    for span in spans:
+        n = word_count(text[span[0]:span[1]])
+        if groups and words + n <= max_words:
+            groups[-1].append(span)
+            words += n
+        else:
+            groups.append([span])
+            words = n
+    return _balance(groups, text, max_words)
+
+
+def _balance(groups: list[list[tuple[int, int]]], text: str, max_words: int) -> list[list[tuple[int, int]]]:
+    """Move sentences back from a full group to a short last one, so a paragraph does not end in a stub."""
+    if len(groups) < 2:
+        return groups
+    def size(g: list[tuple[int, int]]) -> int:
+        return sum(word_count(text[s:e]) for s, e in g)
+    while len(groups[-2]) > 1:
+        moved = groups[-2][-1]
+        a, b = size(groups[-2]), size(groups[-1])
+        n = word_count(text[moved[0]:moved[1]])
+        if b + n > max_words or abs((a - n) - (b + n)) >= abs(a - b):
+            break
+        groups[-2] = groups[-2][:-1]
+        groups[-1] = [moved] + groups[-1]
+    return groups
+
+
+def split_document(doc: Document, max_words: int = MAX_WORDS) -> list[Passage]:
+    """Cut each paragraph of `doc` into passages of whole sentences, each under `max_words` words."""
+    passages: list[Passage] = []
+    for block in doc.blocks:
+        spans = split_spans(block.text)
+        for group in _chunks(spans, block.text, max_words):
+            start, end = group[0][0], group[-1][1]
+            text = block.text[start:end]
+            passages.append(
+                Passage(
+                    source=doc.source,
+                    title=doc.title,
+                    date=doc.date,
+                    section=block.section,
+                    text=text,
+                    line_start=block.line_start,
+                    line_end=block.line_end,
+                    char_start=block.char_start + start,
+                    char_end=block.char_start + end,
+                    sentences=tuple((s - start, e - start) for s, e in group),
+                )
+            )
+    return passages
