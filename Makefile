@@ -1,0 +1,33 @@
+# Two commands: `make run` (install, then chat with the bundled seeds) and `make test` (install, then all checks).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench eval
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# the CPU build of torch first, so nothing later can pull the CUDA wheels
+	$(BIN)/pip install --quiet --disable-pip-version-check "torch==2.13.0"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/qa repl
+
+lint: install
+	$(BIN)/ruff check qa adapters tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+eval: install
+	$(BIN)/qa eval ../shared/bench/squad-v2-dev-5articles.json
+	$(BIN)/qa eval tests/data/seeds_questions.jsonl
+
+bench: install
+	$(BIN)/python bench/latency.py

@@ -1,0 +1,57 @@
+"""Shared fixtures: the real seeds, the real model, and an index built once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings, resolve
+from qa.embedder import SentenceTransformerEmbedder
+from qa.ingest import ingest_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's real index, history or feedback log."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    for var in ("QA_INDEX", "QA_MODEL", "QA_K", "QA_MODE", "QA_CORPUS", "QA_HISTORY", "QA_FEEDBACK_LOG"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real default model, loaded once."""
+    e = SentenceTransformerEmbedder()
+    e.load()
+    return e
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
+    """An index of the five seed articles, built once with the real model. Do not write to it."""
+    index = tmp_path_factory.mktemp("seeds-index")
+    report = ingest_paths([SEEDS], index, embedder)
+    assert not report.errors and len(report.added) == 5
+    return index
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A writable copy of the seeds folder."""
+    dst = tmp_path / "corpus"
+    shutil.copytree(SEEDS, dst)
+    return dst
+
+
+@pytest.fixture
+def settings(seeds_index: Path) -> Settings:
+    return resolve(index=seeds_index)
