@@ -260,7 +260,13 @@ class SlackQA:
     @staticmethod
     def _skip_retries(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
         """Slack resends an event it thinks was missed; the first delivery is already being answered."""
-        if req.headers.get("x-slack-retry-num"):
+        values = req.headers.get("x-slack-retry-num") or []
+        try:
+            attempt = int(values[0]) if values else 0
+        except ValueError:
+            attempt = 0
+        # Socket Mode passes the first delivery as attempt 0
+        if attempt > 0:
             return BoltResponse(status=200, body="")
         return next()
 

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_api_server import SlackAPIServer
+from slack_api_server import SlackAPIServer, SocketModeServer
 
+from adapters.cli import main
 from adapters.slack_app import LRU, Seen, read_config
 from qa.errors import ConfigError
 
@@ -38,8 +39,16 @@ def run_qa(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[
                           text=True, timeout=60)
 
 
+def test_qa_slack_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
+    proc = run_qa(["slack"], qa_env(tmp_path))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "error: SLACK_BOT_TOKEN is not set: export your Slack app's Bot User OAuth Token (xoxb-…), "
+        "from OAuth & Permissions"]
+    assert proc.stdout == ""
+
+
 @pytest.mark.parametrize(("args", "env", "variable"), [
-    (["slack"], {}, "SLACK_BOT_TOKEN is not set"),
     (["slack"], {"SLACK_BOT_TOKEN": "xoxp-123-user-token"}, "SLACK_BOT_TOKEN is malformed"),
     (["slack"], {"SLACK_BOT_TOKEN": "xoxb-123"}, "SLACK_APP_TOKEN is not set"),
     (["slack"], {"SLACK_BOT_TOKEN": "xoxb-123", "SLACK_APP_TOKEN": "xoxb-123"}, "SLACK_APP_TOKEN is malformed"),
@@ -48,14 +57,20 @@ def run_qa(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[
      "SLACK_SIGNING_SECRET is malformed"),
     (["slack", "--http"], {"SLACK_BOT_TOKEN": "xoxb-123", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": "slack.com"},
      "SLACK_API_URL is malformed"),
+    (["slack", "--http", "--port", "70000"], {"SLACK_BOT_TOKEN": "xoxb-123", "SLACK_SIGNING_SECRET": SECRET}, "--port"),
 ])
-def test_bad_configuration_is_a_one_line_error_naming_the_variable(tmp_path: Path, args: list[str],
+def test_bad_configuration_is_a_one_line_error_naming_the_variable(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str], args: list[str],
                                                                    env: dict[str, str], variable: str) -> None:
-    proc = run_qa(args, qa_env(tmp_path, **env))
-    assert proc.returncode == 1
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and variable in lines[0], proc.stderr
-    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and variable in lines[0], err
+    assert out == ""
 
 
 def test_a_token_slack_rejects_is_a_one_line_error(tmp_path: Path) -> None:
@@ -94,24 +109,46 @@ def api() -> Iterator[SlackAPIServer]:
         yield server
 
 
+class Running:
+    """`qa slack …` running in the background, its stderr collected line by line."""
+
+    def __init__(self, args: list[str], env: dict[str, str], ready: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "slack", *args], cwd=ROOT, env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self._marker = ready
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            if self._marker in line:
+                self.ready.set()
+
+    def wait_ready(self, timeout: float = 60) -> str:
+        assert self.ready.wait(timeout), "".join(self.lines)
+        return next(x for x in self.lines if self._marker in x)
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager would stop it; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+
 def test_qa_slack_http_answers_a_signed_mention(tmp_path: Path, seeds_index: Path, api: SlackAPIServer) -> None:
     env = qa_env(tmp_path, SLACK_BOT_TOKEN="xoxb-e2e", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api.url)
-    proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "slack", "--http", "--port", "0",
-                             "--index", str(seeds_index)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line)
-            if "Answering Slack at" in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
+    running = Running(["--http", "--port", "0", "--index", str(seeds_index)], env, "Answering Slack at")
     try:
-        assert ready.wait(60), "".join(lines)
-        url = next(x for x in lines if "Answering Slack at" in x).split()[3].replace("0.0.0.0", "127.0.0.1")
+        line = running.wait_ready()
+        url = line.split()[3].replace("0.0.0.0", "127.0.0.1")
         body = json.dumps({"type": "event_callback", "event_id": "EvE2E", "team_id": "T0TEAM", "event": {
             "type": "app_mention", "user": "U0ANN", "text": "<@U0BOT> Who did Ruto call in January 2025?",
             "ts": "1712000000.000100", "channel": "C0E2E"}})
@@ -126,7 +163,60 @@ def test_qa_slack_http_answers_a_signed_mention(tmp_path: Path, seeds_index: Pat
         assert "Rubio" in reply.params["text"]
         assert api.calls_to("auth.test")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(30)
+        rc = running.stop()
     assert rc == 0
-    assert "Traceback" not in "".join(lines)
+    assert "Traceback" not in "".join(running.lines)
+
+
+def test_qa_slack_socket_mode_answers_events_commands_and_clicks(tmp_path: Path, seeds_index: Path,
+                                                                 api: SlackAPIServer) -> None:
+    with SocketModeServer() as sockets:
+        api.socket_mode = sockets
+        env = qa_env(tmp_path, SLACK_BOT_TOKEN="xoxb-sock", SLACK_APP_TOKEN="xapp-1-A0APP-sock", SLACK_API_URL=api.url)
+        running = Running(["--index", str(seeds_index)], env, "Connected to Slack in Socket Mode")
+        try:
+            running.wait_ready()
+            sockets.wait_connected()
+            [opened] = api.calls_to("apps.connections.open")
+            assert opened.token == "xapp-1-A0APP-sock"
+            event = {"type": "event_callback", "event_id": "EvSOCK1", "team_id": "T0TEAM", "event": {
+                "type": "message", "channel_type": "im", "user": "U0ANN", "channel": "D0SOCK",
+                "text": "How much did the Biden administration pledge to the Haiti mission?", "ts": "1712000001.000100"}}
+            sockets.wait_ack(sockets.send("events_api", event))
+            sockets.wait_ack(sockets.send("events_api", event, retry_attempt=1))  # redelivered: not answered again
+            [reply] = api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "D0SOCK")
+            assert reply.token == "xoxb-sock" and "002_55bcac6e1997eb79.txt" in reply.params["text"]
+            command = {"command": "/ask", "text": "Who did Ruto call in January 2025?", "channel_id": "C0SOCK",
+                       "user_id": "U0ANN", "team_id": "T0TEAM", "response_url": api.response_url("sock"),
+                       "trigger_id": "1.2.3", "api_app_id": "A0APP"}
+            sockets.wait_ack(sockets.send("slash_commands", command))
+            [private] = api.wait_for("chat.postEphemeral", lambda c: c.params["channel"] == "C0SOCK")
+            assert "Rubio" in private.params["text"]
+            share = next(e for b in private.params["blocks"] if b["type"] == "actions" for e in b["elements"]
+                         if e["action_id"] == "qa_share")
+            click = {"type": "block_actions", "user": {"id": "U0ANN"}, "team": {"id": "T0TEAM"},
+                     "channel": {"id": "C0SOCK"}, "response_url": api.response_url("sock-click"),
+                     "container": {"type": "message", "message_ts": "1712000002.000100", "channel_id": "C0SOCK",
+                                   "is_ephemeral": True},
+                     "actions": [{**share, "block_id": "qa_actions", "action_ts": "1712000003.0"}]}
+            sockets.wait_ack(sockets.send("interactive", click))
+            [shared] = api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "C0SOCK")
+            assert "Rubio" in shared.params["text"]
+            time.sleep(0.5)  # room for a wrong second answer to the redelivered event to show up
+            assert len(api.calls_to("chat.postMessage", lambda c: c.params["channel"] == "D0SOCK")) == 1
+        finally:
+            rc = running.stop()
+    assert rc == 0
+    assert "Traceback" not in "".join(running.lines)
+
+
+def test_manifest_declares_what_the_bot_uses() -> None:
+    yaml = pytest.importorskip("yaml")
+    manifest = yaml.safe_load((ROOT / "adapters" / "slack_manifest.yml").read_text(encoding="utf-8"))
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_mentions:read", "chat:write", "commands", "im:history", "im:read", "reactions:write"} <= scopes
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
