@@ -13,6 +13,7 @@ import re
 import signal
 import threading
 import urllib.error
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -163,26 +164,18 @@ class Seen(LRU[Hashable, bool]):
 Turn = tuple[str, str | None]
 
 
-@dataclass
-class Posted:
-    """An answer the bot has posted, kept so that its buttons can act on it."""
-
-    answer: Answer
-    ephemeral: bool
-
-
 # --------------------------------------------------------------------------- the app
 
 
 class SlackQA:
-    """The Bolt app and what it remembers: thread histories, posted answers, events already seen."""
+    """The Bolt app and what it remembers: thread histories, answers posted, events already seen."""
 
     def __init__(self, bot: Bot, client: WebClient, *, signing_secret: str | None = None,
                  token_verification: bool = True, workers: int = 4) -> None:
         self.bot = bot
         self.settings: Settings = bot.settings
         self.history: LRU[tuple[str, str | None], tuple[Turn, ...]] = LRU(MAX_THREADS)
-        self.answers: LRU[str, Posted] = LRU(MAX_ANSWERS)
+        self.answers: LRU[str, Answer] = LRU(MAX_ANSWERS)  # answers posted, for their buttons
         self.seen = Seen(MAX_SEEN)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qa-slack")
         self._jobs: set[Future[None]] = set()
@@ -317,12 +310,20 @@ class SlackQA:
         except SlackApiError as exc:
             log.debug("no reaction: %s", exc.response.get("error"))
 
-    def _remember(self, answer: Answer, ephemeral: bool) -> str:
-        import uuid
-
+    def _remember(self, answer: Answer) -> str:
         answer_id = uuid.uuid4().hex[:16]
-        self.answers.put(answer_id, Posted(answer, ephemeral))
+        self.answers.put(answer_id, answer)
         return answer_id
+
+    def _ask(self, question: str, history: list[Turn] | None = None) -> Answer | str:
+        """The answer, or what to tell the user instead (escaped mrkdwn) when there is none."""
+        try:
+            return self.bot.ask(question, history=history)
+        except QAError as exc:
+            return sb.escape(f"Sorry: {exc}")
+        except Exception:
+            log.exception("answering %r failed", question)
+            return "Sorry, something went wrong while answering; the details are in the bot's log."
 
     def answer_in_conversation(self, channel: str, thread_ts: str | None, msg_ts: str, question: str) -> None:
         """Answer a mention or a direct message, in the context of its thread, in that thread."""
@@ -332,16 +333,14 @@ class SlackQA:
             self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=text)
             return
         key = (channel, thread_ts)
-        history = list(self.history.get(key) or ())
-        try:
-            answer = self.bot.ask(question, history=history)
-        except QAError as exc:
-            blocks, text = sb.notice(sb.escape(f"Sorry: {exc}"))
+        answer = self._ask(question, list(self.history.get(key) or ()))
+        if isinstance(answer, str):
+            blocks, text = sb.notice(answer)
             self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=text)
             return
         turn: Turn = (answer.asked_as or answer.question, answer.answer)
         self.history.update(key, lambda: (), lambda turns: (turns + (turn,))[-HISTORY_TURNS:])
-        blocks, text = sb.answer_blocks(answer, self._remember(answer, ephemeral=False))
+        blocks, text = sb.answer_blocks(answer, self._remember(answer))
         self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=text,
                                      unfurl_links=False, unfurl_media=False)
 
@@ -359,14 +358,13 @@ class SlackQA:
 
     def answer_privately(self, channel: str, user: str, question: str, response_url: str | None) -> None:
         """Answer `/ask`: only the asker sees it, with a button to share it in the channel."""
-        try:
-            answer = self.bot.ask(question)
-        except QAError as exc:
-            blocks, text = sb.notice(sb.escape(f"Sorry: {exc}"))
+        answer = self._ask(question)
+        if isinstance(answer, str):
+            blocks, text = sb.notice(answer)
             self._tell(channel, user, blocks, text, response_url=response_url)
             return
         header = "*/ask* " + sb.escape(question)
-        blocks, text = sb.answer_blocks(answer, self._remember(answer, ephemeral=True), header=header, shareable=True)
+        blocks, text = sb.answer_blocks(answer, self._remember(answer), header=header, shareable=True)
         self._tell(channel, user, blocks, text, response_url=response_url)
 
     # ----------------------------------------------------------------- buttons
@@ -390,15 +388,19 @@ class SlackQA:
         channel, user, thread, _, response_url = self._where(body)
         value = sb.parse_value(action.get("value", ""))
         answer_id = str(value.get("id", ""))
-        posted = self.answers.get(answer_id)
+        answer = self.answers.get(answer_id)
         helpful = action.get("action_id") == sb.ACTION_HELPFUL
         if not self.seen.add_new(("feedback", answer_id, user)):
             blocks, text = sb.notice("You have already rated this answer; thank you.")
             self._tell(channel, user, blocks, text, thread, response_url)
             return
-        record = sb.feedback_record(posted.answer if posted else None, value, helpful, user, channel)
-        self.write_feedback(record)
-        blocks, text = sb.notice("Thanks, noted as " + ("helpful." if helpful else "not helpful."))
+        try:
+            self.write_feedback(sb.feedback_record(answer, value, helpful, user, channel))
+        except OSError as exc:
+            log.error("cannot write the feedback log %s: %s", self.settings.feedback_log, exc)
+            blocks, text = sb.notice("Sorry, I could not record that; the details are in the bot's log.")
+        else:
+            blocks, text = sb.notice("Thanks, noted as " + ("helpful." if helpful else "not helpful."))
         self._tell(channel, user, blocks, text, thread, response_url)
 
     def write_feedback(self, record: dict[str, Any]) -> None:
@@ -421,12 +423,12 @@ class SlackQA:
         """Post the citations not shown under the answer, in its thread (or privately for a private answer)."""
         channel, user, thread, ephemeral, response_url = self._where(body)
         answer_id = str(sb.parse_value(action.get("value", "")).get("id", ""))
-        posted = self.answers.get(answer_id)
-        if posted is None:
+        answer = self.answers.get(answer_id)
+        if answer is None:
             self._forgotten(channel, user, thread, response_url)
             return
         if ephemeral:
-            for blocks, text in sb.more_sources_messages(posted.answer):
+            for blocks, text in sb.more_sources_messages(answer):
                 self._tell(channel, user, blocks, text, thread, response_url)
             return
         if not self.seen.add_new(("more", answer_id)):
@@ -434,7 +436,7 @@ class SlackQA:
             self._tell(channel, user, blocks, text, thread, response_url)
             return
         thread = thread or (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
-        for blocks, text in sb.more_sources_messages(posted.answer):
+        for blocks, text in sb.more_sources_messages(answer):
             self.client.chat_postMessage(channel=channel, thread_ts=thread, blocks=blocks, text=text,
                                          unfurl_links=False, unfurl_media=False)
 
@@ -446,12 +448,14 @@ class SlackQA:
         """Post a private `/ask` answer to the channel, for everyone, and remove the private copy."""
         channel, user, thread, _, response_url = self._where(body)
         answer_id = str(sb.parse_value(action.get("value", "")).get("id", ""))
-        posted = self.answers.get(answer_id)
-        if posted is None:
+        answer = self.answers.get(answer_id)
+        if answer is None:
             self._forgotten(channel, user, thread, response_url)
             return
-        header = f"{sb.user_mention(user)} asked: " + sb.escape(posted.answer.question)
-        blocks, text = sb.answer_blocks(posted.answer, self._remember(posted.answer, ephemeral=False), header=header)
+        if not self.seen.add_new(("share", answer_id)):
+            return  # a second click while the first is being shared
+        header = f"{sb.user_mention(user)} asked: " + sb.escape(answer.question)
+        blocks, text = sb.answer_blocks(answer, self._remember(answer), header=header)
         try:
             self.client.chat_postMessage(channel=channel, blocks=blocks, text=text, unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:
