@@ -157,11 +157,11 @@ def citation_meta(c: Citation) -> str:
 def excerpt(c: Citation, width: int = EXCERPT_WIDTH, bold: bool = True) -> str:
     """A quoted (`> `) excerpt of the passage, shortened around the answering sentence, which is in bold."""
     text = c.text.replace("\r", " ").replace("\n", " ")
-    hl = c.highlight if bold else None
-    if hl is not None:
-        start = max(0, min(hl[0], len(text)))
-        end = max(start, min(hl[1], len(text)))
-    if hl is None or end == start:
+    start = end = 0
+    if bold and c.highlight is not None:
+        start = max(0, min(c.highlight[0], len(text)))
+        end = max(start, min(c.highlight[1], len(text)))
+    if end == start:
         flat = _one_line(text).strip()
         body = escape(flat)
         if len(flat) > width:

@@ -52,6 +52,7 @@ def without_quote_marks(text: str) -> str:
 # --------------------------------------------------------------------------- escaping
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_escape_leaves_no_markup_and_round_trips(text: str) -> None:
     out = sb.escape(text)
@@ -74,6 +75,7 @@ def test_clean_question_turns_slack_markup_into_plain_text() -> None:
         "@team Feb 18 a@b.c"
 
 
+@settings(deadline=None)
 @given(st.text(), st.integers(min_value=8, max_value=400))
 def test_split_text_keeps_every_piece_under_the_limit_and_entities_whole(raw: str, limit: int) -> None:
     text = sb.escape(raw)
@@ -89,6 +91,7 @@ def test_split_text_prefers_line_breaks_and_spaces() -> None:
     assert len(pieces) == 2 and pieces[0].endswith(" ") and not pieces[1].startswith(" ")
 
 
+@settings(deadline=None)
 @given(st.text(), st.integers(min_value=8, max_value=200))
 def test_truncate_never_exceeds_the_limit_nor_cuts_an_entity(raw: str, limit: int) -> None:
     out = sb.truncate(sb.escape(raw), limit)
