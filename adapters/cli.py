@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from adapters.render import plain_answer, render_answer
 from qa import config
 from qa.bot import Bot
 from qa.errors import InputError, QAError
-from qa.ingest import IngestReport, Progress as ProgressFn
-
-from adapters.render import plain_answer, render_answer
+from qa.ingest import IngestReport
+from qa.ingest import Progress as ProgressFn
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2

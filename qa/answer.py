@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer_types import type_bonus
 from qa.retrieval import Hit, Query, Retriever
 
 
@@ -64,19 +63,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class Abstention:
-    """Thresholds under which the articles are taken not to answer (calibrated; see README)."""
+    """The articles are taken not to answer when the best sentence is both semantically far from the
+    question and holds little of its vocabulary. Thresholds calibrated on out-of-corpus questions (README)."""
 
-    min_dense: float = 0.45  # best sentence cosine
-    min_coverage: float = 0.5  # share of the question's content terms found in the answer's passage
-
-
-def _coverage(query: Query, hit: Hit) -> float:
-    from qa.lexical import terms
-
-    if not query.terms:
-        return 0.0
-    have = set(terms(hit.passage.text)) | set(terms(hit.passage.title or "")) | set(terms(hit.passage.section or ""))
-    return sum(t in have for t in query.terms) / len(query.terms)
+    min_dense: float = 0.50  # cosine of the answering sentence
+    min_coverage: float = 0.52  # IDF-weighted share of the question's terms in that sentence
 
 
 def display_source(source: str) -> str:
@@ -114,32 +105,29 @@ class Answerer:
         self.retriever = retriever
         self.abstention = abstention or Abstention()
 
-    def best_sentence(self, query: Query, hits: list[Hit]) -> tuple[int, int, float]:
-        """(hit index, sentence index, score) of the sentence that best answers the query."""
-        best = (0, 0, -np.inf)
-        for i, hit in enumerate(hits):
-            for j, text in enumerate(hit.passage.sentence_texts()):
-                score = float(hit.sentence_scores[j]) + 0.3 * hit.score + type_bonus(query.text, text)
-                if score > best[2]:
-                    best = (i, j, score)
-        return best
+    def best_sentence(self, hits: list[Hit]) -> int:
+        """Index of the answering sentence in the top passage (the highest sentence score)."""
+        return int(np.argmax(hits[0].sentence_scores))
 
-    def abstains(self, query: Query, hit: Hit, sentence: int) -> bool:
+    def abstains(self, hit: Hit, sentence: int) -> bool:
         """Whether the best candidate is too weak to count as an answer."""
-        dense = float(hit.sentence_dense[sentence])
-        return dense < self.abstention.min_dense and _coverage(query, hit) < self.abstention.min_coverage
+        a = self.abstention
+        return float(hit.sentence_dense[sentence]) < a.min_dense and float(hit.sentence_coverage[sentence]) < a.min_coverage
 
     def ask(self, question: str, k: int = 3, mode: str = "hybrid", asked_as: str | None = None) -> Answer:
         """Answer `question` (or its rewritten form `asked_as`) from the index."""
         query = self.retriever.prepare(asked_as or question)
-        hits = self.retriever.search(query, k=k, mode=mode)
+        return self.compose(question, query, self.retriever.search(query, k=k, mode=mode), asked_as)
+
+    def compose(self, question: str, query: Query, hits: list[Hit], asked_as: str | None = None) -> Answer:
+        """Pick the answering sentence among `hits` and cite them, or abstain."""
         if not hits:
             return Answer(question.strip(), None, True, asked_as=asked_as)
-        h, s, _ = self.best_sentence(query, hits)
-        if self.abstains(query, hits[h], s):
+        s = self.best_sentence(hits)
+        if self.abstains(hits[0], s):
             nearest = [_citation(i + 1, hit, None) for i, hit in enumerate(hits)]
             return Answer(question.strip(), None, True, nearest=nearest, asked_as=asked_as)
-        ordered = [hits[h]] + [hit for i, hit in enumerate(hits) if i != h]
+        ordered = hits
         citations = [_citation(1, ordered[0], s)]
         for n, hit in enumerate(ordered[1:], start=2):
             j = int(np.argmax(hit.sentence_scores)) if len(hit.sentence_scores) else None

@@ -21,11 +21,14 @@ _DATE_PHRASE = re.compile(
 
 def _key_phrases(text: str) -> list[str]:
     """Names and dates in `text`: the things a follow-up may refer back to."""
-    found = [m.group().strip() for m in _DATE_PHRASE.finditer(text)]
+    found = [re.sub(r"^in\s+", "", m.group().strip()) for m in _DATE_PHRASE.finditer(text)]
     for m in _CAPITALISED.finditer(text):
         phrase = m.group().strip(" .")
         first = phrase.split()[0].lower()
-        if first in STOPWORDS or first in {"what", "who", "when", "where", "why", "how", "which", "i"}:
+        sentence_start = text[:m.start()].rstrip()[-1:] in ("", ".", "!", "?", "\"", "“")
+        # a capital that only opens a sentence is no name, unless more capitals follow it
+        if first in STOPWORDS or first in {"what", "who", "when", "where", "why", "how", "which", "i"} or (
+                sentence_start and len(phrase.split()) == 1):
             phrase = " ".join(phrase.split()[1:])
         if phrase and phrase.lower() not in STOPWORDS:
             found.append(phrase)
@@ -46,9 +49,15 @@ def rewrite(question: str, history: list[tuple[str, str | None]]) -> str | None:
     if not history or not needs_context(question):
         return None
     last_q, last_a = history[-1]
-    context = _key_phrases(last_q) + _key_phrases(last_a or "")
+    context = _key_phrases(last_q) + _key_phrases(last_a or "")[:3]
     own = question.lower()
-    extra = [c for c in dict.fromkeys(context) if c.lower() not in own]
+    extra: list[str] = []
+    for phrase in context:
+        low = phrase.lower()
+        if low in own or any(low in other.lower() for other in context if other is not phrase and len(other) > len(phrase)):
+            continue  # already said, or part of a longer phrase ("Ruto" in "President William Ruto")
+        if low not in (e.lower() for e in extra):
+            extra.append(phrase)
     if not extra:
         return None
-    return f"{question.rstrip()} ({', '.join(extra[:6])})"
+    return f"{question.rstrip()} ({', '.join(extra[:4])})"

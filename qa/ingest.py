@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
 from qa import store
 from qa.documents import Document, find_files, load_file
 from qa.embedder import Embedder
-from qa.errors import ModelMismatchError, SourceError
+from qa.errors import IndexCorruptError, ModelMismatchError, SourceError
 from qa.passages import Passage, split_document
-from qa.representation import passage_text, sentence_texts
+from qa.representation import passage_text, sentence_texts, window_texts
 
 Progress = Callable[[int, int], None]  # (passages embedded so far, passages to embed)
 
@@ -40,19 +40,19 @@ def _under(source: str, roots: Iterable[Path]) -> bool:
 
 
 def embed_passages(passages: list[Passage], embedder: Embedder, progress: Progress | None = None,
-                   batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Embed passages and their sentences, in batches, reporting progress after each."""
+                   batch: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Embed passages, their sentences and their sentence windows, in batches, reporting progress."""
     dim = embedder.dim
-    pv = np.zeros((len(passages), dim), dtype=np.float32)
-    sv_parts: list[np.ndarray] = []
+    parts: list[list[np.ndarray]] = [[], [], []]
     for i in range(0, len(passages), batch):
         chunk = passages[i:i + batch]
-        pv[i:i + len(chunk)] = embedder.encode([passage_text(p) for p in chunk])
-        sv_parts.append(embedder.encode([s for p in chunk for s in sentence_texts(p)]))
+        parts[0].append(embedder.encode([passage_text(p) for p in chunk]))
+        parts[1].append(embedder.encode([s for p in chunk for s in sentence_texts(p)]))
+        parts[2].append(embedder.encode([w for p in chunk for w in window_texts(p)]))
         if progress:
             progress(i + len(chunk), len(passages))
-    sv = np.concatenate(sv_parts) if sv_parts else np.zeros((0, dim), dtype=np.float32)
-    return pv, sv
+    pv, sv, wv = (np.concatenate(p).reshape(-1, dim) if p else np.zeros((0, dim), dtype=np.float32) for p in parts)
+    return pv, sv, wv
 
 
 def ingest_documents(
@@ -77,8 +77,11 @@ def ingest_documents(
     with store.write_lock(index_dir):
         old = None
         if store.exists(index_dir) and not rebuild:
-            old = store.open_index(index_dir)
-            if old.model != embedder.name:
+            try:
+                old = store.open_index(index_dir)
+            except IndexCorruptError:
+                old = None  # an unreadable or outdated index is rebuilt from the files
+            if old is not None and old.model != embedder.name:
                 raise ModelMismatchError(
                     f"index at {index_dir} was built with model {old.model!r}, not {embedder.name!r}: "
                     "use --rebuild to re-embed everything with the new model, or another --index"
@@ -108,11 +111,12 @@ def ingest_documents(
 
         new_passages = [split_document(d) for d in fresh]
         flat_new = [p for ps in new_passages for p in ps]
-        pv_new, sv_new = embed_passages(flat_new, embedder, progress)
+        pv_new, sv_new, wv_new = embed_passages(flat_new, embedder, progress)
 
         passages: list[Passage] = []
         pv_parts: list[np.ndarray] = []
         sv_parts: list[np.ndarray] = []
+        wv_parts: list[np.ndarray] = []
         records: dict[str, store.DocumentRecord] = {}
         if old is not None:
             for source in keep:
@@ -121,10 +125,12 @@ def ingest_documents(
                 pv_parts.append(np.asarray(old.passage_vectors[rows]))
                 srows = [s for r in rows for s in old.sentence_rows(r)]
                 sv_parts.append(np.asarray(old.sentence_vectors[srows]))
+                wv_parts.append(np.asarray(old.window_vectors[srows]))
                 records[source] = keep[source]
         passages.extend(flat_new)
         pv_parts.append(pv_new)
         sv_parts.append(sv_new)
+        wv_parts.append(wv_new)
         for d, ps in zip(fresh, new_passages):
             records[d.source] = store.DocumentRecord(d.source, d.content_hash, d.title, d.date, len(ps))
         dim = embedder.dim
@@ -135,6 +141,7 @@ def ingest_documents(
             passages=passages,
             passage_vectors=np.concatenate([a.reshape(-1, dim) for a in pv_parts]),
             sentence_vectors=np.concatenate([a.reshape(-1, dim) for a in sv_parts]),
+            window_vectors=np.concatenate([a.reshape(-1, dim) for a in wv_parts]),
         )
         store.write_index(index_dir, data)
         report.passages = len(passages)

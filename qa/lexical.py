@@ -1,8 +1,10 @@
-"""Lexical scoring: tokenising with stemming and BM25 (bm25s) over a fixed list of texts."""
+"""Lexical scoring: stemmed tokens, content terms, BM25 (bm25s) and IDF-weighted term coverage."""
 
 from __future__ import annotations
 
+import math
 import re
+from collections import defaultdict
 from functools import lru_cache
 
 import bm25s
@@ -11,14 +13,13 @@ import Stemmer
 
 # Function words and question words: they say what is asked, not what it is about.
 STOPWORDS = frozenset(
-    """a an and are as at be been being but by can could did do does doing done for from had has have having
-    he her hers him his how i if in into is it its itself me my no nor not of off on once only or other our
-    ours out over own same she should so than that the their theirs them then there these they this those
-    through to too under until up very was we were what when where which while who whom whose why will with
-    would you your yours about against between during before after above below again further all any both
-    each few more most some such s t just don now also many much""".split()
+    """a an and are as at be but by for if in into is it no not of on or such that the their then there these
+    they this to was will with what which who whom whose when where why how did does do done doing has have had
+    having were been being am i you he she we us our your his her its them him me my mine from than also can
+    could would should may might must shall about after before over under up down out off more most other some
+    any each many much one ones both all called name named known use used kind type year years percent""".split()
 )
-_WORD = re.compile(r"[\w][\w'’.-]*[\w]|[\w]")
+_WORD = re.compile(r"\w\w+")
 
 
 @lru_cache(maxsize=1)
@@ -26,37 +27,61 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased word tokens, keeping inner dots and hyphens (`u.s.`, `38.5`, `president-elect`)."""
-    return [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+def tokens(text: str) -> list[str]:
+    """Stemmed lower-case word tokens (two letters or more), stopwords kept: what BM25 scores."""
+    return list(_stemmer().stemWords(_WORD.findall(text.lower())))
 
 
 def terms(text: str) -> list[str]:
-    """Content terms: words without stopwords, stemmed; a hyphenated word also yields its parts."""
-    out: list[str] = []
-    for w in words(text):
-        w = w.removesuffix("'s")
-        parts = [w] + (w.split("-") if "-" in w else [])
-        out.extend(p for p in (q.strip(".") for q in parts) if p and p not in STOPWORDS)
-    return _stemmer().stemWords(out)
+    """Content terms: stemmed tokens without function and question words."""
+    return list(_stemmer().stemWords([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]))
 
 
 class BM25:
-    """BM25 scores of a query against every text of a fixed collection."""
+    """BM25 scores of a query against every text of a fixed collection (bm25s, ATIRE variant)."""
 
     def __init__(self, texts: list[str]) -> None:
         self.size = len(texts)
         self._index: bm25s.BM25 | None = None
         if texts:
-            self._index = bm25s.BM25()
-            # bm25s needs at least one token per document to build its vocabulary
-            self._index.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
+            self._index = bm25s.BM25(method="atire", k1=1.2, b=0.9)
+            # bm25s needs at least one token per text to build its vocabulary
+            self._index.index([tokens(t) or ["\x00"] for t in texts], show_progress=False)
 
-    def scores(self, query_terms: list[str]) -> np.ndarray:
-        """One score per text, 0 where no query term occurs."""
-        if self._index is None or not query_terms:
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """One score per text, 0 where no query token occurs."""
+        if self._index is None:
             return np.zeros(self.size, dtype=np.float32)
-        known = [t for t in query_terms if t in self._index.vocab_dict]
+        known = [t for t in query_tokens if t in self._index.vocab_dict]
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._index.get_scores(known), dtype=np.float32)
+
+
+class TermCoverage:
+    """How much of a question's content terms each text holds, plain or weighted by IDF."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.size = len(texts)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, t in enumerate(texts):
+            for term in set(terms(t)):
+                postings[term].append(i)
+        self._postings = {t: np.asarray(rows, dtype=np.int64) for t, rows in postings.items()}
+
+    def idf(self, term: str) -> float:
+        df = len(self._postings.get(term, ()))
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+
+    def coverage(self, query_terms: list[str], weighted: bool = False) -> np.ndarray:
+        """Per text: share of the query's distinct terms it contains (IDF-weighted when asked)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        unique = list(dict.fromkeys(query_terms))
+        if not unique:
+            return out
+        weights = [self.idf(t) if weighted else 1.0 for t in unique]
+        for term, w in zip(unique, weights):
+            rows = self._postings.get(term)
+            if rows is not None:
+                out[rows] += w
+        return out / sum(weights)

@@ -35,7 +35,7 @@ class Passage:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
         return cls(**{**d, "sentences": tuple(tuple(s) for s in d["sentences"])})
 
 

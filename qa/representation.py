@@ -1,4 +1,4 @@
-"""What text stands for a passage or a sentence when it is embedded or scored lexically."""
+"""What text stands for a passage or a sentence when it is embedded or scored."""
 
 from __future__ import annotations
 
@@ -11,5 +11,11 @@ def passage_text(p: Passage) -> str:
 
 
 def sentence_texts(p: Passage) -> list[str]:
-    """Each sentence of the passage as it is embedded: the sentence alone, so its own meaning decides."""
+    """Each sentence alone, so that its own meaning decides whether it answers."""
     return p.sentence_texts()
+
+
+def window_texts(p: Passage) -> list[str]:
+    """Each sentence with its neighbours in the passage: the context that resolves "he" or "the mission"."""
+    s = p.sentence_texts()
+    return [" ".join(s[max(0, i - 1):i + 2]) for i in range(len(s))]

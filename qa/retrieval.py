@@ -1,4 +1,9 @@
-"""Hybrid retrieval: dense cosine similarity and BM25, fused by weighted scores, near-duplicates grouped."""
+"""Hybrid retrieval: dense cosines and BM25 fused by weighted scores, near-duplicate passages grouped.
+
+Scores are computed per sentence and pooled per passage. The weights were chosen on the tuning
+half of the SQuAD bench (see README, "How the weights were chosen"); weighted score fusion beat
+reciprocal-rank fusion there by 5 to 8 points of hit@1.
+"""
 
 from __future__ import annotations
 
@@ -8,55 +13,55 @@ import numpy as np
 
 from qa.embedder import Embedder
 from qa.errors import InputError
-from qa.lexical import BM25, terms
+from qa.lexical import BM25, TermCoverage, terms, tokens
 from qa.passages import Passage
 from qa.representation import passage_text, sentence_texts
 from qa.store import IndexData
 
+MODES = ("hybrid", "dense", "bm25")
+
 
 @dataclass(frozen=True)
 class Weights:
-    """How the signals add up to one passage score (chosen on a tuning split; see README)."""
+    """Sentence score SS and passage score PS as weighted sums of the signals."""
 
-    passage_dense: float = 0.5
-    sentence_dense: float = 0.5
-    passage_bm25: float = 0.3
-    sentence_bm25: float = 0.3
+    # SS = sentence cosine + window·window cosine + bm25·BM25 + coverage·IDF coverage + length·length
+    window: float = 0.25
+    bm25: float = 0.5
+    coverage: float = 1.0
+    length: float = 0.2
+    # PS = max sentence cosine + max window cosine + p_bm25·max BM25 + p_sentence·max SS + p_coverage·coverage
+    p_bm25: float = 0.25
+    p_sentence: float = 0.25
+    p_coverage: float = 1.0
 
 
 @dataclass
 class Hit:
-    """One retrieved passage (the best of its near-duplicate group) with its scores."""
+    """One retrieved passage (the best of its near-duplicate group) with its sentence scores."""
 
     row: int
     passage: Passage
     score: float
-    sentence_scores: np.ndarray  # one fused score per sentence of the passage
-    sentence_dense: np.ndarray
-    sentence_lexical: np.ndarray  # BM25 of each sentence, scaled to the best in the corpus
+    sentence_scores: np.ndarray  # SS of each sentence: which one answers
+    sentence_dense: np.ndarray  # cosine of each sentence alone
+    sentence_coverage: np.ndarray  # IDF-weighted share of the question's terms in each sentence
     also: list[Passage] = field(default_factory=list)  # the same passage in other articles
 
 
 @dataclass
 class Query:
-    """A question prepared for scoring: its vector and its content terms."""
+    """A question prepared for scoring: its vector, BM25 tokens and content terms."""
 
     text: str
     vector: np.ndarray
+    tokens: list[str]
     terms: list[str]
 
 
-def _normalised(scores: np.ndarray) -> np.ndarray:
-    """Scale BM25 scores into [0, 1] by the best score, so they add to cosines on a like footing."""
+def _max_normalised(scores: np.ndarray) -> np.ndarray:
     top = float(scores.max()) if scores.size else 0.0
     return scores / top if top > 0 else scores
-
-
-def _near_duplicate(a: Passage, b: Passage) -> bool:
-    """Two passages say the same thing when most content terms of the shorter appear in the longer."""
-    ta, tb = set(terms(a.text)), set(terms(b.text))
-    small, large = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    return bool(small) and len(small & large) / len(small) >= 0.8
 
 
 class Retriever:
@@ -66,58 +71,74 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.weights = weights or Weights()
+        sentences = [s for p in index.passages for s in sentence_texts(p)]
+        self._sentence_bm25 = BM25(sentences)
         self._passage_bm25 = BM25([passage_text(p) for p in index.passages])
-        self._sentence_bm25 = BM25([s for p in index.passages for s in sentence_texts(p)])
-        owner = index.sentence_owner
-        self._sentence_starts = np.searchsorted(owner, np.arange(len(index.passages)), side="left")
+        self._sentence_cov = TermCoverage(sentences)
+        self._passage_cov = TermCoverage([passage_text(p) for p in index.passages])
+        self._passage_terms = [frozenset(terms(p.text)) for p in index.passages]
+        self._length = np.minimum(np.array([len(tokens(s)) for s in sentences], dtype=np.float32) / 40, 1.0)
+        self._starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages)), side="left")
 
     def prepare(self, question: str) -> Query:
         """Embed the question once; the same Query can be scored in every mode."""
         question = question.strip()
         if not question:
             raise InputError("the question is empty")
-        return Query(question, self.embedder.encode([question])[0], terms(question))
+        return Query(question, self.embedder.encode([question])[0], tokens(question), terms(question))
 
-    def _per_passage_max(self, sentence_values: np.ndarray) -> np.ndarray:
-        if not len(sentence_values):
-            return np.zeros(len(self.index.passages), dtype=np.float32)
-        return np.maximum.reduceat(sentence_values, self._sentence_starts)
+    def prepare_many(self, questions: list[str]) -> list[Query]:
+        """Prepare many questions with one batched embedding call."""
+        vectors = self.embedder.encode([q.strip() for q in questions])
+        return [Query(q.strip(), v, tokens(q), terms(q)) for q, v in zip(questions, vectors)]
+
+    def _pool(self, per_sentence: np.ndarray) -> np.ndarray:
+        return np.maximum.reduceat(per_sentence, self._starts)
+
+    def _near_duplicate(self, a: int, b: int) -> bool:
+        """Two passages say the same thing when most content terms of the shorter appear in the longer."""
+        ta, tb = self._passage_terms[a], self._passage_terms[b]
+        small, large = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+        return bool(small) and len(small & large) / len(small) >= 0.8
+
+    def score(self, query: Query, mode: str = "hybrid") -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Passage scores and the per-sentence signals behind them."""
+        w = self.weights
+        sd = np.asarray(self.index.sentence_vectors) @ query.vector
+        cd = np.asarray(self.index.window_vectors) @ query.vector
+        sb = _max_normalised(self._sentence_bm25.scores(query.tokens))
+        icov = self._sentence_cov.coverage(query.terms, weighted=True)
+        if mode == "hybrid":
+            ss = sd + w.window * cd + w.bm25 * sb + w.coverage * icov + w.length * self._length
+            pcov = self._passage_cov.coverage(query.terms)
+            ps = (self._pool(sd) + self._pool(cd) + w.p_bm25 * self._pool(sb) + w.p_sentence * self._pool(ss)
+                  + w.p_coverage * pcov)
+        elif mode == "dense":
+            ss = sd + w.window * cd
+            ps = self._pool(sd) + self._pool(cd)
+        elif mode == "bm25":
+            ss = sb
+            ps = _max_normalised(self._passage_bm25.scores(query.tokens)) + w.p_bm25 * self._pool(sb)
+        else:
+            raise InputError(f"unknown mode {mode!r}: use {', '.join(MODES)}")
+        return ps, {"ss": ss, "sd": sd, "icov": icov}
 
     def search(self, query: Query, k: int = 3, mode: str = "hybrid", pool: int = 30) -> list[Hit]:
         """The `k` best passage groups for the query, best first."""
-        n = len(self.index.passages)
-        if n == 0:
+        if not self.index.passages:
             return []
-        w = self.weights
-        pv = np.asarray(self.index.passage_vectors)
-        sv = np.asarray(self.index.sentence_vectors)
-        p_dense = pv @ query.vector
-        s_dense = sv @ query.vector
-        p_lex = _normalised(self._passage_bm25.scores(query.terms))
-        s_lex = _normalised(self._sentence_bm25.scores(query.terms))
-        if mode == "dense":
-            s_fused = s_dense
-            scores = 0.5 * p_dense + 0.5 * self._per_passage_max(s_dense)
-        elif mode == "bm25":
-            s_fused = s_lex
-            scores = 0.5 * p_lex + 0.5 * self._per_passage_max(s_lex)
-        elif mode == "hybrid":
-            s_fused = w.sentence_dense * s_dense + w.sentence_bm25 * s_lex
-            scores = w.passage_dense * p_dense + w.passage_bm25 * p_lex + self._per_passage_max(s_fused)
-        else:
-            raise InputError(f"unknown mode {mode!r}: use hybrid, dense or bm25")
-        order = np.argsort(-scores, kind="stable")[: max(pool, k)]
+        ps, sig = self.score(query, mode)
+        order = np.argsort(-ps, kind="stable")[: max(pool, k)]
         hits: list[Hit] = []
-        for row in order:
-            row = int(row)
+        for row in (int(r) for r in order):
             passage = self.index.passages[row]
-            rows = self.index.sentence_rows(row)
-            dup = next((h for h in hits if _near_duplicate(h.passage, passage)), None)
+            dup = next((h for h in hits if self._near_duplicate(h.row, row)), None)
             if dup is not None:
                 if passage.source != dup.passage.source and all(passage.source != o.source for o in dup.also):
                     dup.also.append(passage)
                 continue
             if len(hits) < k:
-                hits.append(Hit(row, passage, float(scores[row]), s_fused[rows.start:rows.stop],
-                                s_dense[rows.start:rows.stop], s_lex[rows.start:rows.stop]))
+                rows = self.index.sentence_rows(row)
+                sl = slice(rows.start, rows.stop)
+                hits.append(Hit(row, passage, float(ps[row]), sig["ss"][sl], sig["sd"][sl], sig["icov"][sl]))
         return hits

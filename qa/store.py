@@ -1,7 +1,7 @@
 """The local vector store: a directory of numpy vectors and passage metadata, replaced atomically.
 
 Layout: `CURRENT` names the live generation folder; each generation holds `manifest.json`,
-`passages.jsonl`, `passage_vectors.npy` and `sentence_vectors.npy`. A write builds a new
+`passages.jsonl`, `passage_vectors.npy`, `sentence_vectors.npy` and `window_vectors.npy`. A write builds a new
 generation beside the old one and then swaps `CURRENT` with an atomic rename, so a crash or
 Ctrl-C at any point leaves the previous index whole.
 """
@@ -14,17 +14,18 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
 from qa.passages import Passage
 
-FORMAT = 1
+FORMAT = 2
 _CURRENT = "CURRENT"
 
 
@@ -49,13 +50,16 @@ class IndexData:
     passages: list[Passage]
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    window_vectors: np.ndarray  # each sentence with its neighbours, one row per sentence
     path: Path | None = None
     sentence_owner: np.ndarray = field(init=False)  # passage row of each sentence row
 
     def __post_init__(self) -> None:
         counts = [len(p.sentences) for p in self.passages]
         self.sentence_owner = np.repeat(np.arange(len(self.passages), dtype=np.int64), counts)
-        if len(self.sentence_owner) != len(self.sentence_vectors) or len(self.passages) != len(self.passage_vectors):
+        n_sentences = len(self.sentence_owner)
+        if (n_sentences != len(self.sentence_vectors) or n_sentences != len(self.window_vectors)
+                or len(self.passages) != len(self.passage_vectors)):
             raise IndexCorruptError("index vectors and passages disagree in number: re-ingest the corpus")
 
     def sentence_rows(self, passage_row: int) -> range:
@@ -97,10 +101,11 @@ def open_index(index_dir: Path, model: str | None = None) -> IndexData:
             passages = [Passage.from_dict(json.loads(line)) for line in fh if line.strip()]
         pv = np.load(gen / "passage_vectors.npy", mmap_mode="r")
         sv = np.load(gen / "sentence_vectors.npy", mmap_mode="r")
+        wv = np.load(gen / "window_vectors.npy", mmap_mode="r")
         docs = {d["source"]: DocumentRecord(**d) for d in manifest["documents"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorruptError(f"index at {index_dir} cannot be read ({exc}): re-ingest with `qa ingest`") from None
-    return IndexData(manifest["model"], int(manifest["dim"]), docs, passages, pv, sv, path=index_dir)
+    return IndexData(manifest["model"], int(manifest["dim"]), docs, passages, pv, sv, wv, path=index_dir)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -153,6 +158,7 @@ def write_index(index_dir: Path, data: IndexData) -> None:
     )
     _write_file(tmp / "passage_vectors.npy", lambda fh: np.save(fh, np.ascontiguousarray(data.passage_vectors, dtype=np.float32)))
     _write_file(tmp / "sentence_vectors.npy", lambda fh: np.save(fh, np.ascontiguousarray(data.sentence_vectors, dtype=np.float32)))
+    _write_file(tmp / "window_vectors.npy", lambda fh: np.save(fh, np.ascontiguousarray(data.window_vectors, dtype=np.float32)))
     _fsync_dir(tmp)
     tmp.rename(index_dir / name)
     pointer = index_dir / f".{_CURRENT}.tmp"

@@ -1,0 +1,81 @@
+"""`qa eval`: run the scoring and print the side-by-side table with rich."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from qa import config, evaluation, questions, store
+from qa.answer import Answerer
+from qa.bot import Bot
+from qa.embedder import SentenceTransformerEmbedder
+from qa.ingest import ingest_documents
+from qa.retrieval import Retriever
+
+
+def _cache_dir(path: Path, model: str) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa" / "eval"
+    digest = hashlib.sha256(path.read_bytes() + model.encode()).hexdigest()[:16]
+    return base / f"{path.stem}-{digest}"
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def print_table(console: Console, title: str, rows: list[evaluation.Scores]) -> None:
+    table = Table(title=title, title_justify="left")
+    for col in ("system", "hit@1", "hit@5", "MRR@10", "answer has gold", "answered", "abstained (no answer)"):
+        table.add_column(col, justify="left" if col == "system" else "right")
+    for s in rows:
+        table.add_row(s.name, _fmt(s.hit1), _fmt(s.hit5), _fmt(s.mrr10), _fmt(s.contains),
+                      _fmt(s.answered), _fmt(s.abstained))
+    console.print(table)
+
+
+def run_eval(args: argparse.Namespace, settings: config.Settings) -> int:
+    console = Console(highlight=False, width=max(Console().width, 110))
+    err = Console(stderr=True)
+    path = Path(args.file)
+    if not path.is_file():
+        from qa.errors import SourceError
+
+        raise SourceError(f"{path}: no such question set")
+    qset = questions.load(path)
+    embedder = SentenceTransformerEmbedder(settings.model)
+    if qset.documents is not None:
+        index_dir = Path(args.index) if args.index else _cache_dir(path, settings.model)
+        with err.status(f"Indexing {len(qset.documents)} documents of {path.name}…"):
+            ingest_documents(qset.documents, index_dir, embedder, roots=[])
+    else:
+        bot = Bot(settings, embedder)
+        if bot.needs_first_build():
+            bot.reindex()
+        index_dir = settings.index_dir
+    index = store.open_index(index_dir, embedder.name)
+    qs = qset.questions
+    if args.split != "all":
+        want = args.split == "tune"
+        qs = [q for q in qs if questions.in_tuning_half(q.qid) == want]
+    answerer = Answerer(Retriever(index, embedder))
+    k = args.k or settings.k
+    rows = []
+    with err.status("Scoring…") as status:
+        queries = answerer.retriever.prepare_many([q.q for q in qs])
+        for mode in ("hybrid", "dense", "bm25"):
+            status.update(f"Scoring {mode}…")
+            rows.append(evaluation.evaluate_mode(qs, answerer, mode, k, queries))
+        if qset.documents is not None and not args.no_baselines:
+            status.update("Scoring baselines…")
+            paragraphs = {d.source: d.text for d in qset.documents}
+            rows.extend(evaluation.evaluate_baselines(qs, index, embedder, paragraphs))
+    n_ans = sum(q.answerable for q in qs)
+    title = (f"{path.name} ({args.split}): {n_ans} answerable, {len(qs) - n_ans} unanswerable questions; "
+             f"hits count articles (SQuAD: paragraphs)")
+    print_table(console, title, rows)
+    return 0

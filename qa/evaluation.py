@@ -1,0 +1,162 @@
+"""Scoring the bot on a question set: retrieval hits, answer correctness and abstention, per mode and baseline."""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from qa.answer import Answerer
+from qa.embedder import Embedder
+from qa.questions import Question
+from qa.retrieval import Hit, Query
+from qa.store import IndexData
+
+_PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’]")
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation and extra spaces removed: the usual answer-matching normalisation."""
+    return " ".join(_PUNCT.sub(" ", text.lower()).split())
+
+
+def contains_gold(text: str | None, q: Question) -> bool:
+    if not text or not q.keys:
+        return bool(text) and not q.keys
+    norm = normalise(text)
+    found = [normalise(k) in norm for k in q.keys]
+    return any(found) if q.any_key else all(found)
+
+
+def source_matches(source: str, prefixes: Sequence[str]) -> bool:
+    base = os.path.basename(source)
+    return any(base.startswith(p) or source == p for p in prefixes)
+
+
+@dataclass
+class Scores:
+    """Figures of one system on one question set."""
+
+    name: str
+    answerable: int = 0
+    unanswerable: int = 0
+    hit1: float = 0.0
+    hit5: float = 0.0
+    mrr10: float = 0.0
+    contains: float | None = None  # answer (or top sentence) contains the gold answer
+    answered: float | None = None  # share of answerable questions answered (not abstained)
+    abstained: float | None = None  # share of unanswerable questions abstained on
+
+    def add_ranking(self, ranked_sources: list[str], q: Question) -> None:
+        for rank, source in enumerate(ranked_sources[:10], start=1):
+            if source_matches(source, q.sources):
+                self.hit1 += rank == 1
+                self.hit5 += rank <= 5
+                self.mrr10 += 1 / rank
+                break
+
+    def finish(self, contains: int | None, answered: int | None, abstained: int | None) -> Scores:
+        n = max(self.answerable, 1)
+        self.hit1, self.hit5, self.mrr10 = self.hit1 / n, self.hit5 / n, self.mrr10 / n
+        self.contains = None if contains is None else contains / n
+        self.answered = None if answered is None else answered / n
+        if abstained is not None and self.unanswerable:
+            self.abstained = abstained / self.unanswerable
+        return self
+
+
+def ranked_sources(hits: list[Hit]) -> list[str]:
+    """Distinct articles in rank order; a grouped passage counts for every article carrying it."""
+    out: list[str] = []
+    for h in hits:
+        for s in [h.passage.source] + [o.source for o in h.also]:
+            if s not in out:
+                out.append(s)
+    return out
+
+
+def evaluate_mode(questions: list[Question], answerer: Answerer, mode: str, k: int = 3,
+                  queries: list[Query] | None = None) -> Scores:
+    """Run the bot itself (retrieval, answer, abstention) on every question."""
+    retriever = answerer.retriever
+    queries = queries or retriever.prepare_many([q.q for q in questions])
+    scores = Scores(f"this bot, {mode}")
+    contains = answered = abstained = 0
+    for q, query in zip(questions, queries):
+        hits = retriever.search(query, k=10, mode=mode)
+        answer = answerer.compose(q.q, query, hits[:k])
+        if q.answerable:
+            scores.answerable += 1
+            scores.add_ranking(ranked_sources(hits), q)
+            contains += contains_gold(answer.answer, q)
+            answered += not answer.abstained
+        else:
+            scores.unanswerable += 1
+            abstained += answer.abstained
+    return scores.finish(contains, answered, abstained)
+
+
+class _PlainBM25:
+    """The common recipe's lexical scorer: bm25s with its defaults (English stopwords, no stemming)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self._index = bm25s.BM25()
+        self._index.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+        self.size = len(texts)
+
+    def scores(self, question: str) -> np.ndarray:
+        words = [w for w in bm25s.tokenize([question], stopwords="en", return_ids=False, show_progress=False)[0]
+                 if w in self._index.vocab_dict]
+        return np.asarray(self._index.get_scores(words), dtype=np.float32) if words else np.zeros(self.size)
+
+
+def _rrf(*rankings: np.ndarray, k: int = 60) -> np.ndarray:
+    """Reciprocal-rank fusion of several score arrays over the same units."""
+    fused = np.zeros(len(rankings[0]), dtype=np.float64)
+    for scores in rankings:
+        order = np.argsort(-scores, kind="stable")
+        ranks = np.empty(len(scores), dtype=np.int64)
+        ranks[order] = np.arange(1, len(scores) + 1)
+        fused += 1.0 / (k + ranks)
+    return fused
+
+
+def evaluate_baselines(questions: list[Question], index: IndexData, embedder: Embedder,
+                       paragraph_texts: dict[str, str]) -> list[Scores]:
+    """The common recipes: whole paragraphs or single sentences, ranked by BM25, dense or RRF."""
+    answerable = [q for q in questions if q.answerable]
+    q_vecs = embedder.encode([q.q for q in answerable])
+    para_sources = list(paragraph_texts)
+    para_vecs = embedder.encode([paragraph_texts[s] for s in para_sources])
+    sent_texts = [s for p in index.passages for s in p.sentence_texts()]
+    sent_sources = [p.source for p in index.passages for _ in p.sentences]
+    sent_vecs = np.asarray(index.sentence_vectors)
+    units = {
+        "whole paragraphs": (para_sources, None, para_vecs, _PlainBM25([paragraph_texts[s] for s in para_sources])),
+        "single sentences": (sent_sources, sent_texts, sent_vecs, _PlainBM25(sent_texts)),
+    }
+    results = []
+    for unit, (sources, texts, vecs, bm25) in units.items():
+        for method in ("BM25", "dense", "RRF"):
+            s = Scores(f"{unit}, {method}")
+            contains = 0
+            for q, qv in zip(answerable, q_vecs):
+                lexical = bm25.scores(q.q)
+                dense = vecs @ qv
+                score = {"BM25": lexical, "dense": dense, "RRF": None}[method]
+                if score is None:
+                    score = _rrf(lexical, dense)
+                order = np.argsort(-score, kind="stable")
+                ranked = list(dict.fromkeys(sources[i] for i in order[:200]))
+                s.answerable += 1
+                s.add_ranking(ranked, q)
+                if texts is not None:
+                    contains += contains_gold(texts[int(order[0])], q)
+            results.append(s.finish(contains if texts is not None else None, None, None))
+    return results
+
