@@ -90,7 +90,7 @@ class Retriever:
     def prepare_many(self, questions: list[str]) -> list[Query]:
         """Prepare many questions with one batched embedding call."""
         vectors = self.embedder.encode([q.strip() for q in questions])
-        return [Query(q.strip(), v, tokens(q), terms(q)) for q, v in zip(questions, vectors)]
+        return [Query(q.strip(), v, tokens(q), terms(q)) for q, v in zip(questions, vectors, strict=False)]
 
     def _pool(self, per_sentence: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(per_sentence, self._starts)
