@@ -42,8 +42,13 @@ def progress_bar(console: Console, label: str) -> Iterator[ProgressFn]:
 
 
 def print_report(report: IngestReport, console: Console) -> None:
+    """What an ingest did, a line per changed document, then a summary; errors go to stderr."""
     from qa.answer import display_source
 
+    for e in report.errors:
+        _stderr().print(f"[red]error:[/] {e}", soft_wrap=True)
+    if report.errors and not (report.changed or report.skipped):
+        return  # nothing was read: the error lines say it all
     for label, items, style in (("added", report.added, "green"), ("updated", report.updated, "yellow"),
                                 ("removed", report.removed, "red")):
         for s in items:
@@ -52,8 +57,6 @@ def print_report(report: IngestReport, console: Console) -> None:
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
         f"{len(report.skipped)} unchanged; {report.passages} passages in the index"
     )
-    for e in report.errors:
-        _stderr().print(f"[red]error:[/] {e}", soft_wrap=True)
 
 
 def _settings(args: argparse.Namespace) -> config.Settings:
