@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa.config import project_seeds, resolve
 from qa.bot import Bot
+from qa.config import project_seeds, resolve
 
 QUESTIONS = [
     "How much did the Biden administration pledge to the Haiti mission?",

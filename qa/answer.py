@@ -66,7 +66,7 @@ class Abstention:
     """The articles are taken not to answer when the best sentence is both semantically far from the
     question and holds little of its vocabulary. Thresholds calibrated on out-of-corpus questions (README)."""
 
-    min_dense: float = 0.50  # cosine of the answering sentence
+    min_dense: float = 0.48  # cosine of the answering sentence
     min_coverage: float = 0.52  # IDF-weighted share of the question's terms in that sentence
 
 
