@@ -73,7 +73,10 @@ def render_answer(answer: Answer, fold: int = FOLD) -> RenderableType:
             parts.append(Text("Nearest, but not an answer:", style="dim"))
             parts.append(render_citations(answer.nearest[:2], fold=160))
         return Group(*parts)
-    parts.append(Padding(Text(answer.answer or "", style="bold"), (0, 0, 1, 0)))
+    parts.append(Text(answer.answer or "", style="bold"))
+    if len(answer.reported_in) > 1:
+        parts.append(Text(f"Reported in {len(answer.reported_in)} articles.", style="magenta"))
+    parts.append(Text(""))
     parts.append(render_citations(answer.citations, fold))
     return Group(*parts)
 
@@ -85,6 +88,8 @@ def plain_answer(answer: Answer) -> str:
         lines.append("The articles do not answer this question.")
         return "\n".join(lines)
     lines.append(answer.answer or "")
+    if len(answer.reported_in) > 1:
+        lines.append(f"Reported in {len(answer.reported_in)} articles.")
     for c in answer.citations:
         extra = f" (also in: {', '.join(c.also_in)})" if c.also_in else ""
         meta = " · ".join(x for x in (c.title, c.date) if x)

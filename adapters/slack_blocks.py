@@ -289,6 +289,8 @@ def answer_blocks(answer: Answer, answer_id: str, *, header: str | None = None,
     else:
         pieces = split_text(escape((answer.answer or "").strip()), SECTION_LIMIT) or [" "]
         blocks.extend(_section(p) for p in pieces[:10])
+        if len(answer.reported_in) > 1:
+            blocks.append(_context(f"Reported in {len(answer.reported_in)} articles."))
         for c in answer.citations[:SHOWN_CITATIONS]:
             blocks.extend(citation_blocks(c))
     value = feedback_value(answer_id, answer)

@@ -51,6 +51,14 @@ class Answer:
     nearest: list[Citation] = field(default_factory=list)  # shown on abstention, "not an answer"
     asked_as: str | None = None  # the question as rewritten from the conversation, if it was
 
+    @property
+    def reported_in(self) -> list[str]:
+        """Every article that carries the answering passage (the cited one first)."""
+        if self.abstained or not self.citations:
+            return []
+        first = self.citations[0]
+        return [first.source, *first.also_in]
+
     def to_json(self) -> dict[str, Any]:
         """The `--json` contract: exactly question, answer, abstained, citations."""
         return {
@@ -128,6 +136,7 @@ class Answerer:
             nearest = [_citation(i + 1, hit, None) for i, hit in enumerate(hits)]
             return Answer(question.strip(), None, True, nearest=nearest, asked_as=asked_as)
         ordered = hits
+        ordered[0].also.extend(self.retriever.echoes(ordered[0], s))
         citations = [_citation(1, ordered[0], s)]
         for n, hit in enumerate(ordered[1:], start=2):
             j = int(np.argmax(hit.sentence_scores)) if len(hit.sentence_scores) else None

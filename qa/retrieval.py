@@ -122,10 +122,29 @@ class Retriever:
         return np.maximum.reduceat(per_sentence, self._starts)
 
     def _near_duplicate(self, a: int, b: int) -> bool:
-        """Two passages say the same thing when most content terms of the shorter appear in the longer."""
+        """Two passages say the same thing when most content terms of the shorter appear in the longer
+        and their meanings are close (a short line sharing words with a long one is not a copy of it)."""
         ta, tb = self._passage_terms[a], self._passage_terms[b]
         small, large = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-        return bool(small) and len(small & large) / len(small) >= 0.8
+        if not small or len(small & large) / len(small) < 0.8:
+            return False
+        pv = self.index.passage_vectors
+        return float(np.dot(pv[a], pv[b])) >= 0.85
+
+    def echoes(self, hit: Hit, sentence: int, threshold: float = 0.9) -> list[Passage]:
+        """Passages of other articles holding a sentence that says the same as `sentence` of `hit`
+        (the same quote carried by several outlets), one per article."""
+        row = self.index.sentence_rows(hit.row).start + sentence
+        sv = self.index.sentence_vectors
+        close = np.flatnonzero(np.asarray(sv) @ np.asarray(sv[row]) >= threshold)
+        seen = {hit.passage.source, *(p.source for p in hit.also)}
+        out = []
+        for r in close:
+            passage = self.index.passages[int(self.index.sentence_owner[r])]
+            if passage.source not in seen:
+                seen.add(passage.source)
+                out.append(passage)
+        return out
 
     def score(self, query: Query, mode: str = "hybrid") -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Passage scores and the per-sentence signals behind them."""
