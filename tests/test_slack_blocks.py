@@ -137,12 +137,13 @@ def test_answer_message_layout() -> None:
     cites = [cite(i, also_in=["/x/003_d110ed1a2ec45713.txt"] if i == 1 else None) for i in range(1, 6)]
     blocks, text = sb.answer_blocks(answered(citations=cites, asked_as="What is the answer? (Ruto)"), "id1")
     kinds = [b["type"] for b in blocks]
-    assert kinds == ["context", "section"] + ["context", "section"] * 3 + ["actions"]
+    assert kinds == ["context", "section", "context"] + ["context", "section"] * 3 + ["actions"]
     assert blocks[0]["elements"][0]["text"] == "_Taken as:_ What is the answer? (Ruto)"
     assert blocks[1]["text"]["text"] == "The answer is here. [1]"
-    assert blocks[2]["elements"][0]["text"] == ("*[1]* 002_55bcac6e1997eb79.txt · lines 3–5 · Ruto and Trump · 2024-11-09"
+    assert blocks[2]["elements"][0]["text"] == "Reported in 2 articles."  # the cited article and the one "also in"
+    assert blocks[3]["elements"][0]["text"] == ("*[1]* 002_55bcac6e1997eb79.txt · lines 3–5 · Ruto and Trump · 2024-11-09"
                                                 " · also in 003_d110ed1a2ec45713.txt")
-    assert blocks[3]["text"]["text"] == "> Before it. *The answer is here.* After it."
+    assert blocks[4]["text"]["text"] == "> Before it. *The answer is here.* After it."
     actions = {e["action_id"]: e for e in blocks[-1]["elements"]}
     assert set(actions) == {sb.ACTION_HELPFUL, sb.ACTION_NOT_HELPFUL, sb.ACTION_MORE}
     assert actions[sb.ACTION_MORE]["text"]["text"] == "More sources (2)" and actions[sb.ACTION_MORE]["value"] == "id1"
