@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -79,7 +80,7 @@ def load_bot(settings: config.Settings, console: Console) -> Bot:
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     bot = Bot(settings)
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)  # one line per file, whatever the path's length
     with progress_bar(_stderr(), "Embedding") as update:
         report = bot.ingest([Path(p) for p in args.paths], rebuild=args.rebuild, progress=update)
     print_report(report, out)
@@ -140,8 +141,16 @@ def cmd_slack(args: argparse.Namespace) -> int:
     return run_slack(_settings(args), http=args.http, port=args.port)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one `error:` line like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        _stderr().print(f"[red]error:[/] {message} (see `{self.prog} --help`)", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Ask questions of a folder of articles; every answer cites its source.")
+    parser = _Parser(prog="qa", description="Ask questions of a folder of articles; every answer cites its source.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser) -> None:

@@ -66,11 +66,24 @@ def _is_heading(text: str) -> bool:
     )
 
 
-def _continues(previous: str, line: str) -> bool:
+def _hard_wrapped(line: str) -> bool:
+    """A line as long as a hard-wrapped paragraph's lines usually are (it was cut at a margin)."""
+    return 50 <= len(line) <= 80
+
+
+def _continues(previous: str, previous_line: str, line: str) -> bool:
     """Whether `line` carries on the sentence that the previous line left open."""
     if _SENTENCE_END.search(previous):
         return False
-    return line[:1].islower() or previous.rstrip()[-1:] in ",;–-"
+    return line[:1].islower() or previous.rstrip()[-1:] in ",;–-" or _hard_wrapped(previous_line)
+
+
+def _opens_wrapped_paragraph(line: str, next_line: str) -> bool:
+    """A line with no closing punctuation whose sentence runs on into the next line: text, not a heading."""
+    next_line = next_line.strip()
+    if not next_line or _SENTENCE_END.search(line):
+        return False
+    return next_line[:1].islower() or _hard_wrapped(line)
 
 
 def _is_headline(text: str, blocks_before: list[Block]) -> bool:
@@ -93,6 +106,7 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
     section: str | None = None
     in_link_list = False
     in_front_matter = False
+    previous_line = ""  # the last line of article text, as read
     for number, raw in enumerate(lines, start=1):
         start = offset
         offset += len(raw)
@@ -134,21 +148,25 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
         in_link_list = False
         if _CAPTION.match(content):
             continue
-        if doc.title is None and _is_headline(content, doc.blocks):
+        next_line = lines[number] if number < len(lines) else ""
+        running_on = not is_md_heading and _opens_wrapped_paragraph(content, next_line)
+        if doc.title is None and not running_on and _is_headline(content, doc.blocks):
             doc.title = content
             doc.blocks.clear()  # a kicker line above the headline is not article text
             continue
-        if is_md_heading or _is_heading(content):
+        if is_md_heading or (not running_on and _is_heading(content)):
             section = content
             continue
         char_start = start + lead + (len(line[lead:]) - len(line[lead:].lstrip()))
+        char_end = start + len(line.rstrip())  # the source line's end, also where markup was removed
         prev = doc.blocks[-1] if doc.blocks else None
-        if prev is not None and prev.line_end == number - 1 and _continues(prev.text, content):
+        if prev is not None and prev.line_end == number - 1 and _continues(prev.text, previous_line, content):
             # a paragraph wrapped over several lines: one block, so sentences are not cut
-            text = doc.text[prev.char_start:char_start + len(content)] if not markdown else prev.text + " " + content
-            doc.blocks[-1] = Block(text, prev.line_start, number, prev.char_start, char_start + len(content), prev.section)
-            continue
-        doc.blocks.append(Block(content, number, number, char_start, char_start + len(content), section))
+            text = doc.text[prev.char_start:char_end] if not markdown else prev.text + " " + content
+            doc.blocks[-1] = Block(text, prev.line_start, number, prev.char_start, char_end, prev.section)
+        else:
+            doc.blocks.append(Block(content, number, number, char_start, char_end, section))
+        previous_line = content
     return doc
 
 

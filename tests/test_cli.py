@@ -159,8 +159,6 @@ def test_ingest_reports_and_is_incremental(seeds_copy: Path, tmp_path: Path, tin
     assert code == 0 and out.strip().startswith("0 added, 0 updated, 0 removed, 4 unchanged")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: piped `qa ingest` output is hard-wrapped at 80 columns by rich, so a long "
-                   "path is split over two lines in the added/updated/removed report")
 def test_ingest_report_names_each_file_on_one_line(seeds_copy: Path, tmp_path: Path, tiny_bot: None,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     deep = seeds_copy / ("a-rather-long-folder-name-for-the-articles-of-november-and-january" + "/x" * 5)
@@ -221,8 +219,6 @@ def test_user_errors_are_one_line(case: str, tmp_path: Path, seeds_index: Path,
         assert not store.exists(tmp_path / "idx")  # nothing readable: no index is made
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a non-numeric --k is rejected by argparse with a usage block and "
-                   "'qa ask: error: ...' (exit 2), not one line starting with 'error:' as for --k 0")
 @pytest.mark.parametrize("k", ["abc", "2.5"])
 def test_non_numeric_k_is_one_error_line(k: str, seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
     try:
@@ -232,8 +228,6 @@ def test_non_numeric_k_is_one_error_line(k: str, seeds_index: Path, capsys: pyte
     assert_one_error_line(code, capsys.readouterr().err)
 
 
-@pytest.mark.xfail(strict=True, raises=ImportError, reason="bug: `qa ingest` of an .html file dies with an ImportError "
-                   "traceback (trafilatura -> justext needs the missing lxml_html_clean package)")
 def test_ingest_html_file(tmp_path: Path, tiny_bot: None, capsys: pytest.CaptureFixture[str]) -> None:
     page = _write(tmp_path, "page.html", (
         b"<html><head><title>Ruto speaks with Rubio</title></head><body><article><h1>Ruto speaks with Rubio</h1>"

@@ -149,8 +149,6 @@ def test_paragraph_wrapped_over_lines_is_one_block() -> None:
     assert block.text.endswith("productive and friendly.")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: in hard-wrapped text the first line of each paragraph (a short line "
-                   "without closing punctuation) is taken for a section heading, so its words never reach the passages")
 def test_hard_wrapped_article_keeps_all_its_words() -> None:
     raw = file_lines(seed("001_"))
     body = raw[1:]
@@ -181,8 +179,6 @@ def test_markdown_front_matter_headings_and_markup() -> None:
     assert texts["President Ruto spoke with Secretary Rubio about STIP."].line_start == 7
 
 
-@pytest.mark.xfail(strict=True, reason="bug: for Markdown paragraphs with inline markup, char_end is computed from "
-                   "the cleaned text's length, so doc.text[char_start:char_end] cuts the source paragraph short")
 def test_markdown_offsets_cover_the_source_paragraph() -> None:
     text = "# Title here\n\nSome **bold** words here. And more text follows.\n"
     doc = parse_text("x.md", text, markdown=True)
@@ -204,8 +200,6 @@ HTML = """<!DOCTYPE html>
 """
 
 
-@pytest.mark.xfail(strict=True, raises=ImportError, reason="bug: loading any .html file raises ImportError (trafilatura -> justext needs "
-                   "lxml.html.clean, now the separate lxml_html_clean package, which is not installed)")
 def test_html_article(tmp_path: Path) -> None:
     path = tmp_path / "rubio.html"
     path.write_text(HTML, encoding="utf-8")
