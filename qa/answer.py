@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.answer_types import expected_type, has_type
 from qa.retrieval import Hit, Query, Retriever
 
 
@@ -74,8 +75,10 @@ class Abstention:
     """The articles are taken not to answer when the best sentence is both semantically far from the
     question and holds little of its vocabulary. Thresholds calibrated on out-of-corpus questions (README)."""
 
-    min_dense: float = 0.48  # cosine of the answering sentence
+    min_dense: float = 0.44  # cosine of the answering sentence
     min_coverage: float = 0.52  # IDF-weighted share of the question's terms in that sentence
+    answer_type: bool = True  # abstain when the passage lacks the number or time the question asks for
+    unknown_names: bool = True  # abstain when the question names someone no article mentions
 
 
 def display_source(source: str) -> str:
@@ -106,6 +109,9 @@ def _citation(n: int, hit: Hit, sentence: int | None) -> Citation:
     )
 
 
+POOL = 10  # passages searched for an answer of the kind asked for; only k of them are cited
+
+
 class Answerer:
     """Turns a question into an Answer using a Retriever."""
 
@@ -117,28 +123,54 @@ class Answerer:
         """Index of the answering sentence in the top passage (the highest sentence score)."""
         return int(np.argmax(hits[0].sentence_scores))
 
-    def abstains(self, hit: Hit, sentence: int) -> bool:
-        """Whether the best candidate is too weak to count as an answer."""
+    def weak(self, hit: Hit, sentence: int) -> bool:
+        """A sentence far from the question both in meaning (cosine) and in words (IDF-weighted coverage)."""
         a = self.abstention
         return float(hit.sentence_dense[sentence]) < a.min_dense and float(hit.sentence_coverage[sentence]) < a.min_coverage
+
+    def choose(self, query: Query, hits: list[Hit]) -> tuple[int, int] | None:
+        """(hit, sentence) that answers, or None to abstain.
+
+        The best sentence of the top passage answers unless it is far from the question in both
+        meaning and words, or the question is about a name no article mentions. When the question
+        asks for a number or a time and the top passage has none, the best sentence that has one in
+        the other retrieved passages answers instead; if none has, the bot abstains.
+        """
+        a = self.abstention
+        s = self.best_sentence(hits)
+        top = hits[0]
+        if self.weak(top, s):
+            return None
+        if a.unknown_names and self.retriever.unknown_names(query):
+            return None
+        kind = expected_type(query.text) if a.answer_type else None
+        if kind is None or any(has_type(t, kind) for t in top.passage.sentence_texts()):
+            return 0, s
+        typed = [(float(h.sentence_scores[j]), i, j) for i, h in enumerate(hits[1:], start=1)
+                 for j, t in enumerate(h.passage.sentence_texts()) if has_type(t, kind) and not self.weak(h, j)]
+        if not typed:
+            return None
+        _, i, j = max(typed)
+        return i, j
 
     def ask(self, question: str, k: int = 3, mode: str = "hybrid", asked_as: str | None = None) -> Answer:
         """Answer `question` (or its rewritten form `asked_as`) from the index."""
         query = self.retriever.prepare(asked_as or question)
-        return self.compose(question, query, self.retriever.search(query, k=k, mode=mode), asked_as)
+        return self.compose(question, query, self.retriever.search(query, k=max(k, POOL), mode=mode), k, asked_as)
 
-    def compose(self, question: str, query: Query, hits: list[Hit], asked_as: str | None = None) -> Answer:
-        """Pick the answering sentence among `hits` and cite them, or abstain."""
+    def compose(self, question: str, query: Query, hits: list[Hit], k: int = 3, asked_as: str | None = None) -> Answer:
+        """Pick the answering sentence among `hits` and cite `k` of them (the answering one first), or abstain."""
         if not hits:
             return Answer(question.strip(), None, True, asked_as=asked_as)
-        s = self.best_sentence(hits)
-        if self.abstains(hits[0], s):
-            nearest = [_citation(i + 1, hit, None) for i, hit in enumerate(hits)]
+        choice = self.choose(query, hits)
+        if choice is None:
+            nearest = [_citation(i + 1, hit, None) for i, hit in enumerate(hits[:k])]
             return Answer(question.strip(), None, True, nearest=nearest, asked_as=asked_as)
-        ordered = hits
+        h, s = choice
+        ordered = [hits[h]] + hits[:h] + hits[h + 1:]
         ordered[0].also.extend(self.retriever.echoes(ordered[0], s))
         citations = [_citation(1, ordered[0], s)]
-        for n, hit in enumerate(ordered[1:], start=2):
+        for n, hit in enumerate(ordered[1:k], start=2):
             j = int(np.argmax(hit.sentence_scores)) if len(hit.sentence_scores) else None
             citations.append(_citation(n, hit, j))
         sentence = ordered[0].passage.sentence_texts()[s]

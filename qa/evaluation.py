@@ -89,7 +89,7 @@ def evaluate_mode(questions: list[Question], answerer: Answerer, mode: str, k: i
     contains = answered = abstained = 0
     for q, query in zip(questions, queries, strict=False):
         hits = retriever.search(query, k=10, mode=mode)
-        answer = answerer.compose(q.q, query, hits[:k])
+        answer = answerer.compose(q.q, query, hits, k)
         if q.answerable:
             scores.answerable += 1
             scores.add_ranking(ranked_sources(hits), q)

@@ -7,6 +7,7 @@ reciprocal-rank fusion there by 5 to 8 points of hit@1.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,8 @@ from qa.representation import passage_text, sentence_texts
 from qa.store import IndexData
 
 MODES = ("hybrid", "dense", "bm25")
+_NAME = r"(?:[A-Z][\w'’-]*[a-z][\w'’-]*|[A-Z]{2,})"
+_NAME_RUN = re.compile(rf"\b{_NAME}(?:\s+{_NAME})*\b")  # consecutive capitalised words: one name
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class Retriever:
         self._sentence_cov = TermCoverage(sentences)
         self._passage_cov = TermCoverage([passage_text(p) for p in index.passages])
         self._passage_terms = [frozenset(terms(p.text)) for p in index.passages]
+        self._vocabulary = frozenset(t for p in index.passages for t in terms(passage_text(p))) | frozenset(
+            t for title in {p.title for p in index.passages if p.title} for t in terms(title))
         self._length = np.minimum(np.array([len(tokens(s)) for s in sentences], dtype=np.float32) / 40, 1.0)
         self._starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages)), side="left")
         dated = sorted({p.date for p in index.passages if p.date})
@@ -130,6 +135,20 @@ class Retriever:
             return False
         pv = self.index.passage_vectors
         return float(np.dot(pv[a], pv[b])) >= 0.85
+
+    def unknown_names(self, query: Query) -> list[str]:
+        """Names in the question that no article mentions, when they must be what it is about: a
+        several-word name whose last word never occurs ("President Xi Jinping"), or every name of the question.
+        A lone unknown word beside known names is let through: it may be a metonym ("Washington")."""
+        runs = [m.group() for m in _NAME_RUN.finditer(query.text) if m.start() > 0]
+        def known(words: str) -> bool:
+            return self._vocabulary.issuperset(terms(words))
+
+        unknown = [r for r in runs if not known(r)]
+        # the last word of a several-word name is the one that identifies it ("President Xi Jinping")
+        if any(len(r.split()) > 1 and not known(r.split()[-1]) for r in unknown) or (runs and len(unknown) == len(runs)):
+            return unknown
+        return []
 
     def echoes(self, hit: Hit, sentence: int, threshold: float = 0.9) -> list[Passage]:
         """Passages of other articles holding a sentence that says the same as `sentence` of `hit`

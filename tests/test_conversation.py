@@ -79,15 +79,7 @@ def _first_source(answer) -> str:  # type: ignore[no-untyped-def]
 
 
 def _params() -> list:  # type: ignore[type-arg]
-    out = []
-    for c in CONVERSATIONS:
-        marks = []
-        if c["turns"][0].startswith("Which US official did Ruto talk to about turning"):
-            marks.append(pytest.mark.xfail(strict=True, reason=(
-                "the first turn is answered with 002_ line 17 (“We discussed the transition ...”), which does not "
-                "name Blinken, so the rewrite carries only (Ruto, Haiti, UN, U.N) and the follow-up finds 004_")))
-        out.append(pytest.param(c, id=" / ".join(c["turns"]), marks=marks))
-    return out
+    return [pytest.param(c, id=" / ".join(c["turns"])) for c in CONVERSATIONS]
 
 
 @pytest.mark.parametrize("conversation", _params())
