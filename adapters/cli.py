@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from adapters.render import plain_answer, render_answer
 from qa import config
-from qa.bot import Bot
-from qa.errors import InputError, QAError
+from qa.bot import Bot, check_question
+from qa.errors import InputError, QAError, SourceError
 from qa.ingest import IngestReport
 from qa.ingest import Progress as ProgressFn
 
@@ -71,7 +71,10 @@ def load_bot(settings: config.Settings, console: Console) -> Bot:
     if bot.needs_first_build():
         console.print(f"No index yet: building one from {settings.corpus} (first run only)…")
         with progress_bar(console, "Embedding") as update:
-            print_report(bot.reindex(update), console)
+            report = bot.reindex(update)
+        if report.errors and not report.passages:
+            raise SourceError(f"cannot build the index from {settings.corpus}: {report.errors[0]}")
+        print_report(report, console)
     with console.status("Loading the model…"):
         bot.load()
     return bot
@@ -100,6 +103,8 @@ def _questions(args: argparse.Namespace) -> Iterator[str]:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if args.question:
+        check_question(" ".join(args.question))  # a bad question fails before the model loads
     questions = _questions(args)
     err = _stderr()
     bot = load_bot(settings, err)

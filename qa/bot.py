@@ -10,7 +10,7 @@ from qa.answer import Answer, Answerer
 from qa.config import Settings
 from qa.conversation import rewrite
 from qa.embedder import Embedder, SentenceTransformerEmbedder
-from qa.errors import IndexMissingError, InputError
+from qa.errors import IndexMissingError, InputError, SourceError
 from qa.ingest import IngestReport, Progress, ingest_paths
 from qa.retrieval import Retriever
 
@@ -21,7 +21,7 @@ def check_question(question: str) -> str:
     """The question stripped, or InputError for an empty or oversized one."""
     q = (question or "").strip()
     if not q:
-        raise InputError("the question is empty: ask something, e.g. qa ask \"Who did Ruto call?\"")
+        raise InputError("the question is empty: ask something, e.g. qa ask \"Who signed the agreement?\"")
     if len(q) > MAX_QUESTION_CHARS:
         raise InputError(f"the question is too long ({len(q)} characters, at most {MAX_QUESTION_CHARS})")
     return q
@@ -57,7 +57,9 @@ class Bot:
             if self._answerer is not None:
                 return self._answerer
         if self.needs_first_build():
-            self.reindex(progress)
+            report = self.reindex(progress)
+            if report.errors and not store.exists(self.settings.index_dir):
+                raise SourceError(f"cannot build the index from {self.settings.corpus}: {report.errors[0]}")
         if not store.exists(self.settings.index_dir):
             raise IndexMissingError(f"no index at {self.settings.index_dir}: run `qa ingest PATH --index {self.settings.index_dir}` first")
         index = store.open_index(self.settings.index_dir, self.embedder.name)

@@ -55,7 +55,7 @@ def rewrite(question: str, history: list[tuple[str, str | None]]) -> str | None:
     for phrase in context:
         low = phrase.lower()
         if low in own or any(low in other.lower() for other in context if other is not phrase and len(other) > len(phrase)):
-            continue  # already said, or part of a longer phrase ("Ruto" in "President William Ruto")
+            continue  # already said, or part of a longer phrase ("Smith" in "President Jane Smith")
         if low not in (e.lower() for e in extra):
             extra.append(phrase)
     if not extra:

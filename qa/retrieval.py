@@ -138,14 +138,14 @@ class Retriever:
 
     def unknown_names(self, query: Query) -> list[str]:
         """Names in the question that no article mentions, when they must be what it is about: a
-        several-word name whose last word never occurs ("President Xi Jinping"), or every name of the question.
-        A lone unknown word beside known names is let through: it may be a metonym ("Washington")."""
+        several-word name whose last word never occurs ("Chancellor Olaf Scholz"), or every name of the question.
+        A lone unknown word beside known names is let through: it may be a metonym ("Brussels" for the EU)."""
         runs = [m.group() for m in _NAME_RUN.finditer(query.text) if m.start() > 0]
         def known(words: str) -> bool:
             return self._vocabulary.issuperset(terms(words))
 
         unknown = [r for r in runs if not known(r)]
-        # the last word of a several-word name is the one that identifies it ("President Xi Jinping")
+        # the last word of a several-word name is the one that identifies it ("Chancellor Olaf Scholz")
         if any(len(r.split()) > 1 and not known(r.split()[-1]) for r in unknown) or (runs and len(unknown) == len(runs)):
             return unknown
         return []
