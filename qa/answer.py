@@ -131,7 +131,7 @@ class Answerer:
     def choose(self, query: Query, hits: list[Hit]) -> tuple[int, int] | None:
         """(hit, sentence) that answers, or None to abstain.
 
-        The best sentence of the top passage answers unless it is far from the question in both
+        The best sentence of the top passage (or of the rest of its paragraph) answers unless it is far from the question in both
         meaning and words, or the question is about a name no article mentions. When the question
         asks for a number or a time and the top passage has none, the best sentence that has one in
         the other retrieved passages answers instead; if none has, the bot abstains.
@@ -145,7 +145,12 @@ class Answerer:
             return None
         kind = expected_type(query.text) if a.answer_type else None
         if kind is None or any(has_type(t, kind) for t in top.passage.sentence_texts()):
-            return 0, s
+            # a long paragraph is cut into several passages only for size: its other parts compete too
+            same_paragraph = [(float(h.sentence_scores[j]), i, j) for i, h in enumerate(hits)
+                              if (h.passage.source, h.passage.line_start) == (top.passage.source, top.passage.line_start)
+                              for j in range(len(h.sentence_scores))]
+            _, i, j = max(same_paragraph)
+            return i, j
         typed = [(float(h.sentence_scores[j]), i, j) for i, h in enumerate(hits[1:], start=1)
                  for j, t in enumerate(h.passage.sentence_texts()) if has_type(t, kind) and not self.weak(h, j)]
         if not typed:
