@@ -411,9 +411,15 @@ class SlackQA:
             with path.open("a", encoding="utf-8") as f:
                 f.write(line)
 
-    def _forgotten(self, channel: str, user: str, thread: str | None, response_url: str | None) -> None:
-        blocks, text = sb.notice("I no longer remember that answer (I was restarted or it is old): please ask again.")
-        self._tell(channel, user, blocks, text, thread, response_url)
+    def _recall(self, body: dict[str, Any], action: dict[str, Any]) -> tuple[str, Answer | None]:
+        """The answer a button belongs to; when it is no longer remembered, the clicker is told so."""
+        answer_id = str(sb.parse_value(action.get("value", "")).get("id", ""))
+        answer = self.answers.get(answer_id)
+        if answer is None:
+            channel, user, thread, _, response_url = self._where(body)
+            blocks, text = sb.notice("I no longer remember that answer (I was restarted or it is old): please ask again.")
+            self._tell(channel, user, blocks, text, thread, response_url)
+        return answer_id, answer
 
     def _on_more(self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -422,10 +428,8 @@ class SlackQA:
     def post_more_sources(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Post the citations not shown under the answer, in its thread (or privately for a private answer)."""
         channel, user, thread, ephemeral, response_url = self._where(body)
-        answer_id = str(sb.parse_value(action.get("value", "")).get("id", ""))
-        answer = self.answers.get(answer_id)
+        answer_id, answer = self._recall(body, action)
         if answer is None:
-            self._forgotten(channel, user, thread, response_url)
             return
         if ephemeral:
             for blocks, text in sb.more_sources_messages(answer):
@@ -447,10 +451,8 @@ class SlackQA:
     def share_in_channel(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Post a private `/ask` answer to the channel, for everyone, and remove the private copy."""
         channel, user, thread, _, response_url = self._where(body)
-        answer_id = str(sb.parse_value(action.get("value", "")).get("id", ""))
-        answer = self.answers.get(answer_id)
+        answer_id, answer = self._recall(body, action)
         if answer is None:
-            self._forgotten(channel, user, thread, response_url)
             return
         if not self.seen.add_new(("share", answer_id)):
             return  # a second click while the first is being shared

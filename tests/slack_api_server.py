@@ -341,3 +341,21 @@ class SocketModeServer:
                 if left <= 0:
                     raise AssertionError(f"envelope {envelope_id} not acknowledged within {timeout}s")
                 self._cond.wait(left)
+
+
+def texts(blocks: list[dict[str, Any]]) -> list[str]:
+    """Every displayed text object in the blocks."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text"):
+                found.append(node["text"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(blocks)
+    return found

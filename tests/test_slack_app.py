@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from slack_api_server import Call, SlackAPIServer
+from slack_api_server import Call, SlackAPIServer, texts
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
@@ -172,20 +172,7 @@ def buttons(call: Call) -> dict[str, dict[str, Any]]:
 
 def rendered(call: Call) -> list[str]:
     """The fallback text and every text object in the blocks."""
-    found = [call.params["text"]]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text"):
-                found.append(node["text"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(call.params["blocks"])
-    return found
+    return [call.params["text"], *texts(call.params["blocks"])]
 
 
 def first_source(call: Call) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from slack_api_server import texts
 
 from adapters import slack_blocks as sb
 from qa.answer import Answer, Citation
@@ -27,22 +27,6 @@ def answered(text: str = "The answer is here. [1]", citations: list[Citation] | 
     return Answer(question, text, False, citations if citations is not None else [cite()], asked_as=asked_as)
 
 
-def texts(blocks: list[dict[str, Any]]) -> list[str]:
-    """Every displayed text object in the blocks."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text"):
-                found.append(node["text"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(blocks)
-    return found
 
 
 def without_quote_marks(text: str) -> str:
