@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +25,7 @@ from adapters.render import citation_header, excerpt, plain_answer, render_answe
 from qa import config, store
 from qa.answer import Answer, Citation
 from qa.bot import Bot
-from qa.errors import QAError, SourceError
+from qa.errors import QAError
 
 PROMPT = "› "
 MAX_K = 50
@@ -54,9 +55,7 @@ class Loader:
 
     def _run(self) -> None:
         try:
-            if self.building:
-                self._first_build()
-            self.bot.load(progress=self._progress)
+            self.bot.load(progress=self._progress)  # builds the index first when there is none
         except QAError as exc:
             self.error = exc
         except Exception as exc:  # a loader that dies silently would leave the chat waiting forever
@@ -66,13 +65,6 @@ class Loader:
             self.done.set()
         if self.error is not None and self.on_error is not None:
             self.on_error()
-
-    def _first_build(self) -> None:
-        settings = self.bot.settings
-        report = self.bot.reindex(self._progress)
-        if not store.exists(settings.index_dir):
-            why = "; ".join(report.errors) or "no articles found"
-            raise SourceError(f"cannot build the index from {settings.corpus}: {why}")
 
     def describe(self) -> str:
         if self.building:
@@ -157,7 +149,7 @@ class Chat:
         while True:
             try:
                 return future.result(timeout=0.1)
-            except TimeoutError:
+            except FutureTimeout:
                 continue
 
     # lines -------------------------------------------------------------------------------------
@@ -298,13 +290,7 @@ class Chat:
         except QAError as exc:
             self.error(exc)
             return
-        if self.plain:
-            print(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
-                  f"{len(report.skipped)} unchanged; {report.passages} passages in the index", flush=True)
-            for e in report.errors:
-                print(f"error: {e}", file=sys.stderr, flush=True)
-        else:
-            print_report(report, self.console)
+        print_report(report, self.console)  # plain text when piped: rich writes no codes then
 
 
 def _history(path: Path, err: Console) -> Any:

@@ -58,8 +58,9 @@ class Bot:
                 return self._answerer
         if self.needs_first_build():
             report = self.reindex(progress)
-            if report.errors and not store.exists(self.settings.index_dir):
-                raise SourceError(f"cannot build the index from {self.settings.corpus}: {report.errors[0]}")
+            if not store.exists(self.settings.index_dir):
+                why = "; ".join(report.errors) or "no articles found"
+                raise SourceError(f"cannot build the index from {self.settings.corpus}: {why}")
         if not store.exists(self.settings.index_dir):
             raise IndexMissingError(f"no index at {self.settings.index_dir}: run `qa ingest PATH --index {self.settings.index_dir}` first")
         index = store.open_index(self.settings.index_dir, self.embedder.name)
