@@ -72,8 +72,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class Abstention:
-    """The articles are taken not to answer when the best sentence is both semantically far from the
-    question and holds little of its vocabulary. Thresholds calibrated on out-of-corpus questions (README)."""
+    """When the articles are taken not to answer (see `Answerer.choose`). The two thresholds were
+    calibrated on out-of-corpus questions with bench/calibrate_abstention.py (README)."""
 
     min_dense: float = 0.44  # cosine of the answering sentence
     min_coverage: float = 0.52  # IDF-weighted share of the question's terms in that sentence
@@ -131,10 +131,11 @@ class Answerer:
     def choose(self, query: Query, hits: list[Hit]) -> tuple[int, int] | None:
         """(hit, sentence) that answers, or None to abstain.
 
-        The best sentence of the top passage (or of the rest of its paragraph) answers unless it is far from the question in both
-        meaning and words, or the question is about a name no article mentions. When the question
-        asks for a number or a time and the top passage has none, the best sentence that has one in
-        the other retrieved passages answers instead; if none has, the bot abstains.
+        The best sentence of the top passage (or of the rest of its paragraph) answers unless it is
+        far from the question in both meaning and words, or the question is about a name no article
+        mentions. When the question asks for a number or a time and the top passage has none, the
+        best sentence that has one in the other retrieved passages answers instead; if none has,
+        the bot abstains.
         """
         a = self.abstention
         s = self.best_sentence(hits)
