@@ -31,3 +31,4 @@ eval: install
 
 bench: install
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/followups.py
