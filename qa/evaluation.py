@@ -87,7 +87,7 @@ def evaluate_mode(questions: list[Question], answerer: Answerer, mode: str, k: i
     queries = queries or retriever.prepare_many([q.q for q in questions])
     scores = Scores(f"this bot, {mode}")
     contains = answered = abstained = 0
-    for q, query in zip(questions, queries, strict=False):
+    for q, query in zip(questions, queries, strict=True):
         hits = retriever.search(query, k=10, mode=mode)
         answer = answerer.compose(q.q, query, hits, k)
         if q.answerable:
@@ -145,7 +145,7 @@ def evaluate_baselines(questions: list[Question], index: IndexData, embedder: Em
         for method in ("BM25", "dense", "RRF"):
             s = Scores(f"{unit}, {method}")
             contains = 0
-            for q, qv in zip(answerable, q_vecs, strict=False):
+            for q, qv in zip(answerable, q_vecs, strict=True):
                 lexical = bm25.scores(q.q)
                 dense = vecs @ qv
                 score = {"BM25": lexical, "dense": dense, "RRF": None}[method]

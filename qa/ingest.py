@@ -131,7 +131,7 @@ def ingest_documents(
         pv_parts.append(pv_new)
         sv_parts.append(sv_new)
         wv_parts.append(wv_new)
-        for d, ps in zip(fresh, new_passages, strict=False):
+        for d, ps in zip(fresh, new_passages, strict=True):
             records[d.source] = store.DocumentRecord(d.source, d.content_hash, d.title, d.date, len(ps))
         dim = embedder.dim
         data = store.IndexData(

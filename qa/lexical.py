@@ -88,7 +88,7 @@ class TermCoverage:
         if not unique:
             return out
         weights = [self.idf(t) if weighted else 1.0 for t in unique]
-        for term, w in zip(unique, weights, strict=False):
+        for term, w in zip(unique, weights, strict=True):
             rows = self._postings.get(term)
             if rows is not None:
                 out[rows] += w

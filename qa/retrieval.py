@@ -112,16 +112,15 @@ class Retriever:
 
     def prepare(self, question: str) -> Query:
         """Embed the question once; the same Query can be scored in every mode."""
-        question = question.strip()
-        if not question:
-            raise InputError("the question is empty")
-        return Query(question, self.embedder.encode([question])[0], tokens(question), terms(question),
-                     parse_time(question))
+        return self.prepare_many([question])[0]
 
     def prepare_many(self, questions: list[str]) -> list[Query]:
         """Prepare many questions with one batched embedding call."""
-        vectors = self.embedder.encode([q.strip() for q in questions])
-        return [Query(q.strip(), v, tokens(q), terms(q)) for q, v in zip(questions, vectors, strict=False)]
+        texts = [q.strip() for q in questions]
+        if not all(texts):
+            raise InputError("the question is empty")
+        vectors = self.embedder.encode(texts)
+        return [Query(q, v, tokens(q), terms(q), parse_time(q)) for q, v in zip(texts, vectors, strict=True)]
 
     def _pool(self, per_sentence: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(per_sentence, self._starts)
