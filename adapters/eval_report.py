@@ -18,7 +18,8 @@ from qa.ingest import ingest_documents
 from qa.retrieval import Retriever
 
 
-def _cache_dir(path: Path, model: str) -> Path:
+def eval_index_dir(path: Path, model: str) -> Path:
+    """Where the index of a question set's own documents is kept between runs (one per file and model)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa" / "eval"
     digest = hashlib.sha256(path.read_bytes() + model.encode()).hexdigest()[:16]
     return base / f"{path.stem}-{digest}"
@@ -49,7 +50,7 @@ def run_eval(args: argparse.Namespace, settings: config.Settings) -> int:
     qset = questions.load(path)
     embedder = SentenceTransformerEmbedder(settings.model)
     if qset.documents is not None:
-        index_dir = Path(args.index) if args.index else _cache_dir(path, settings.model)
+        index_dir = Path(args.index) if args.index else eval_index_dir(path, settings.model)
         with err.status(f"Indexing {len(qset.documents)} documents of {path.name}…"):
             ingest_documents(qset.documents, index_dir, embedder, roots=[])
     else:

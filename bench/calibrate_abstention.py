@@ -10,15 +10,13 @@ Run: .venv/bin/python bench/calibrate_abstention.py ../shared/bench/squad-v2-dev
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from adapters.eval_report import eval_index_dir
 from qa import questions, store
 from qa.answer import POOL, Abstention, Answerer
 from qa.embedder import SentenceTransformerEmbedder
@@ -51,8 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     qset = questions.load(args.file)
     embedder = SentenceTransformerEmbedder()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa" / "calibrate"
-    index_dir = cache / hashlib.sha256(args.file.read_bytes()).hexdigest()[:16] if cache else Path(tempfile.mkdtemp())
+    index_dir = eval_index_dir(args.file, embedder.name)  # the index `qa eval` builds for the same file
     ingest_documents(qset.documents or [], index_dir, embedder)
     answerer = Answerer(Retriever(store.open_index(index_dir, embedder.name), embedder))
     answerable = [q for q in qset.questions if q.answerable]
