@@ -77,6 +77,11 @@ class TermCoverage:
                 postings[term].append(i)
         self._postings = {t: np.asarray(rows, dtype=np.int64) for t, rows in postings.items()}
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every content term of the texts."""
+        return frozenset(self._postings)
+
     def idf(self, term: str) -> float:
         df = len(self._postings.get(term, ()))
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))

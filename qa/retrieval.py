@@ -88,7 +88,7 @@ class Retriever:
         self._sentence_cov = TermCoverage(sentences)
         self._passage_cov = TermCoverage([passage_text(p) for p in index.passages])
         self._passage_terms = [frozenset(terms(p.text)) for p in index.passages]
-        self._vocabulary = frozenset(t for p in index.passages for t in terms(passage_text(p))) | frozenset(
+        self._vocabulary = self._passage_cov.vocabulary | frozenset(
             t for title in {p.title for p in index.passages if p.title} for t in terms(title))
         self._length = np.minimum(np.array([len(tokens(s)) for s in sentences], dtype=np.float32) / 40, 1.0)
         self._starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages)), side="left")
