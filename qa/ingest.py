@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,31 @@ class IngestReport:
 def _under(source: str, roots: Iterable[Path]) -> bool:
     path = Path(source)
     return any(path == root or root in path.parents for root in roots)
+
+
+def plan_changes(indexed: Mapping[str, Any], docs: list[Document], roots: Iterable[Path], protect: set[str],
+                 report: IngestReport) -> tuple[set[str], list[Document]]:
+    """Which indexed sources stay as they are, and which documents must be (re-)embedded.
+
+    `indexed` maps each indexed source to a record with a `content_hash`. An indexed source absent from
+    `docs` is removed when it lies under one of `roots` and is not in `protect`; otherwise it stays.
+    The report records what is added, updated, removed and skipped.
+    """
+    incoming = {d.source: d for d in docs}
+    keep: set[str] = set()
+    for source, rec in indexed.items():
+        if source in incoming:
+            if incoming[source].content_hash == rec.content_hash:
+                keep.add(source)
+                report.skipped.append(source)
+        elif _under(source, roots) and source not in protect:
+            report.removed.append(source)
+        else:
+            keep.add(source)
+    fresh = [d for d in docs if d.source not in keep]
+    for d in fresh:
+        (report.updated if d.source in indexed else report.added).append(d.source)
+    return keep, fresh
 
 
 def embed_passages(passages: list[Passage], embedder: Embedder, progress: Progress | None = None,
@@ -90,21 +116,7 @@ def ingest_documents(
         if old is not None:
             for row, p in enumerate(old.passages):
                 old_rows.setdefault(p.source, []).append(row)
-        incoming = {d.source: d for d in docs}
-        keep: dict[str, store.DocumentRecord] = {}
-        if old is not None:
-            for source, rec in old.documents.items():
-                if source in incoming:
-                    if incoming[source].content_hash == rec.content_hash:
-                        keep[source] = rec
-                        report.skipped.append(source)
-                elif _under(source, roots) and source not in (protect or set()):
-                    report.removed.append(source)
-                else:
-                    keep[source] = rec
-        fresh = [d for d in docs if d.source not in keep]
-        for d in fresh:
-            (report.updated if old is not None and d.source in old.documents else report.added).append(d.source)
+        keep, fresh = plan_changes(old.documents if old is not None else {}, docs, roots, protect or set(), report)
         if not report.changed:
             report.passages = len(old.passages) if old is not None else 0
             return report
@@ -119,14 +131,14 @@ def ingest_documents(
         wv_parts: list[np.ndarray] = []
         records: dict[str, store.DocumentRecord] = {}
         if old is not None:
-            for source in keep:
+            for source in (s for s in old.documents if s in keep):
                 rows = old_rows.get(source, [])
                 passages.extend(old.passages[r] for r in rows)
                 pv_parts.append(np.asarray(old.passage_vectors[rows]))
                 srows = [s for r in rows for s in old.sentence_rows(r)]
                 sv_parts.append(np.asarray(old.sentence_vectors[srows]))
                 wv_parts.append(np.asarray(old.window_vectors[srows]))
-                records[source] = keep[source]
+                records[source] = old.documents[source]
         passages.extend(flat_new)
         pv_parts.append(pv_new)
         sv_parts.append(sv_new)
