@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODES = ("hybrid", "dense", "bm25")
+# How texts are embedded: sentence-transformers on torch, or its ONNX export (float32, or int8 weights).
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "onnx"
 
 
 def project_seeds() -> Path:
@@ -21,6 +24,12 @@ def project_seeds() -> Path:
 def default_index_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "qa" / "index"
+
+
+def default_cache_dir(env: Mapping[str, str]) -> Path:
+    """Where derived files that can be rebuilt live (the ONNX exports): `$XDG_CACHE_HOME/qa`."""
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qa"
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class Settings:
     index_given: bool  # whether the user chose the index (then it is never auto-built)
     history_file: Path
     feedback_log: Path
+    backend: str = DEFAULT_BACKEND
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -58,6 +69,8 @@ def resolve(
     mode: str | None = None,
     corpus: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
+    backend: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Settings:
     """Build settings from flags (arguments), then `QA_*` environment variables, then defaults."""
     env = os.environ if env is None else env
@@ -68,6 +81,10 @@ def resolve(
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode_v!r}")
     k_v = _int("k", k if k is not None else env.get("QA_K", "3"), 1, 50)
     corpus_raw = corpus if corpus is not None else env.get("QA_CORPUS")
+    backend_v = (backend or env.get("QA_BACKEND") or DEFAULT_BACKEND).lower()
+    if backend_v not in BACKENDS:
+        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend_v!r}")
+    cache_raw = cache_dir if cache_dir is not None else env.get("QA_CACHE_DIR")
     state = Path(env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")) / "qa"
     return Settings(
         index_dir=index_dir,
@@ -78,4 +95,6 @@ def resolve(
         index_given=bool(index_raw),
         history_file=Path(env.get("QA_HISTORY") or state / "history"),
         feedback_log=Path(env.get("QA_FEEDBACK_LOG") or state / "feedback.jsonl"),
+        backend=backend_v,
+        cache_dir=Path(cache_raw).expanduser() if cache_raw else default_cache_dir(env),
     )
