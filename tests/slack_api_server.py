@@ -1,15 +1,19 @@
 """A small Slack Web API server for tests: it answers on loopback like slack.com/api and records every call.
-With it, a minimal Socket Mode (WebSocket) endpoint, handed out by apps.connections.open.
+With it, a minimal Socket Mode (WebSocket) endpoint, handed out by apps.connections.open, and `Slack`,
+which sends the bot what Slack would: signed Events API, slash command and interactivity requests.
 
 Point the bot at it with `WebClient(base_url=server.url)` (or SLACK_API_URL). Each call is kept as a
-`Call` (method name, parsed params, the bearer token); `wait_for` polls for calls with a deadline.
-Paths under /response/ stand in for Slack's response URLs and are recorded as method "response_url".
+`Call` (method name, parsed params, the bearer token, the HTTP status it got); `wait_for` polls for
+calls with a deadline. Paths under /response/ stand in for Slack's response URLs and are recorded as
+method "response_url". Faults are scripted per method: `fail` answers the next calls with an HTTP
+error (429 with Retry-After, 500 …), `stall` holds them past the client's timeout without answering.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import itertools
 import json
 import socket
@@ -17,12 +21,15 @@ import socketserver
 import struct
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 
 @dataclass
@@ -33,11 +40,26 @@ class Call:
     params: dict[str, Any]
     token: str | None = None
     path: str = ""
-    at: float = field(default_factory=time.monotonic)
+    at: float = field(default_factory=time.monotonic)  # when it was carried out (a fault: when it came in)
+    status: int = 200  # the HTTP status it was answered with; 0: none (stalled past the client's timeout)
+
+    @property
+    def carried_out(self) -> bool:
+        """The server acted on the call (it was not one of the scripted faults)."""
+        return self.status == 200
 
     def blocks_json(self) -> str:
         """The call's blocks (and text) as one JSON string, for searching."""
         return json.dumps({"blocks": self.params.get("blocks"), "text": self.params.get("text")}, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """How the server answers one call instead of carrying it out."""
+
+    status: int = 500  # the HTTP status; 0: no answer at all, the connection is closed after `hold`
+    retry_after: int | None = None  # the Retry-After header, in seconds
+    hold: float = 0.0  # seconds before answering (or closing)
 
 
 class SlackAPIServer:
@@ -50,6 +72,7 @@ class SlackAPIServer:
         self.calls: list[Call] = []
         self.errors: dict[str, str] = {}  # method -> Slack error code to answer with
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
+        self.faults: dict[str, deque[Fault]] = {}  # method -> how its next calls fail, one each
         self.socket_mode: SocketModeServer | None = None  # what apps.connections.open hands out
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
@@ -81,15 +104,33 @@ class SlackAPIServer:
                     self._reply(200, "ok", "text/plain")
                     return
                 method = path.rsplit("/", 1)[-1]
+                fault = server._next_fault(method)
+                if fault is not None:
+                    self._fail(fault, Call(method, params, token, path, status=fault.status))
+                    return
                 delay = server.delays.get(method)
                 if delay:
                     time.sleep(delay)
                 server._record(Call(method, params, token, path))
                 self._reply(200, json.dumps(server.answer(method, params)), "application/json; charset=utf-8")
 
-            def _reply(self, status: int, body: str, ctype: str) -> None:
+            def _fail(self, fault: Fault, call: Call) -> None:
+                server._record(call)
+                time.sleep(fault.hold)
+                if fault.status == 0:
+                    self.close_connection = True  # the client has given up by now: nothing to answer
+                    return
+                if fault.status == 429:
+                    self._reply(429, json.dumps({"ok": False, "error": "ratelimited"}), "application/json",
+                                {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)})
+                else:  # what a load balancer in front of Slack answers: not JSON
+                    self._reply(fault.status, f"<html><body>{fault.status} Server Error</body></html>", "text/html")
+
+            def _reply(self, status: int, body: str, ctype: str, headers: dict[str, str] | None = None) -> None:
                 data = body.encode("utf-8")
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -149,6 +190,25 @@ class SlackAPIServer:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         return {"ok": True}
 
+    # ------------------------------------------------------------------ faults
+
+    def fail(self, method: str, times: int, status: int = 500, retry_after: int | None = None) -> None:
+        """The next `times` calls to `method` get HTTP `status` (429: with `retry_after`) and are not carried out."""
+        self._script(method, [Fault(status, retry_after)] * times)
+
+    def stall(self, method: str, times: int, seconds: float) -> None:
+        """The next `times` calls to `method` get no answer: the connection is held `seconds`, then closed."""
+        self._script(method, [Fault(0, hold=seconds)] * times)
+
+    def _script(self, method: str, faults: list[Fault]) -> None:
+        with self._cond:
+            self.faults.setdefault(method, deque()).extend(faults)
+
+    def _next_fault(self, method: str) -> Fault | None:
+        with self._cond:
+            queue = self.faults.get(method)
+            return queue.popleft() if queue else None
+
     # ------------------------------------------------------------------ what was called
 
     def _record(self, call: Call) -> None:
@@ -161,18 +221,25 @@ class SlackAPIServer:
             self.calls.clear()
             self.errors.clear()
             self.delays.clear()
+            self.faults.clear()
 
-    def calls_to(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
+    def attempts(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
+        """Every call to `method` matching `where`, the faulted ones included, in the order they came."""
         with self._cond:
             return [c for c in self.calls if c.method == method and (where is None or where(c))]
 
+    def calls_to(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
+        """The calls to `method` matching `where` that the server carried out (not the scripted faults)."""
+        return [c for c in self.attempts(method, where) if c.carried_out]
+
     def wait_for(self, method: str, where: Callable[[Call], bool] | None = None, count: int = 1,
                  timeout: float = 20.0) -> list[Call]:
-        """The first `count` calls to `method` matching `where`, waiting up to `timeout` seconds for them."""
+        """The first `count` carried-out calls to `method` matching `where`, waiting up to `timeout` seconds."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [c for c in self.calls if c.method == method and (where is None or where(c))]
+                found = [c for c in self.calls
+                         if c.method == method and c.carried_out and (where is None or where(c))]
                 if len(found) >= count:
                     return found[:count]
                 left = deadline - time.monotonic()
@@ -359,3 +426,108 @@ def texts(blocks: list[dict[str, Any]]) -> list[str]:
 
     walk(blocks)
     return found
+
+
+# --------------------------------------------------------------------------- what Slack sends the bot
+
+
+_ids = itertools.count(1)
+
+
+def next_ts() -> str:
+    """A fresh message timestamp, unique within the test session."""
+    return f"1712345{next(_ids):03d}.000200"
+
+
+class Slack:
+    """Sends what Slack would send: signed Events API, slash command and interactivity requests."""
+
+    def __init__(self, url: str, secret: str) -> None:
+        self.url = url
+        self.secret = secret
+
+    def sign(self, body: str, timestamp: int) -> str:
+        """The `X-Slack-Signature` of `body` sent at `timestamp`, as Slack computes it."""
+        base = f"v0:{timestamp}:{body}".encode()
+        return "v0=" + hmac.new(self.secret.encode(), base, hashlib.sha256).hexdigest()
+
+    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None,
+             timestamp: int | None = None, signature: str | None = None) -> tuple[int, str, float]:
+        """(status, body, seconds taken) of one signed POST."""
+        ts = int(time.time()) if timestamp is None else timestamp
+        sig = self.sign(body, ts) if signature is None else signature
+        req = urllib.request.Request(self.url, data=body.encode(), method="POST", headers={
+            "Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig,
+            **(headers or {})})
+        start = time.monotonic()
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.read().decode(), time.monotonic() - start
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode(), time.monotonic() - start
+
+    @staticmethod
+    def envelope(event: dict[str, Any], event_id: str | None = None) -> str:
+        """The Events API body Slack posts for `event`."""
+        return json.dumps({
+            "token": "legacy", "team_id": "T0TEAM", "api_app_id": "A0APP", "type": "event_callback",
+            "event": {"event_ts": event.get("ts"), **event}, "event_id": event_id or f"Ev{next(_ids):06d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}]})
+
+    def event(self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None,
+              **kw: Any) -> tuple[int, str, float]:
+        """Deliver an event; `retry` (1, 2 …) marks it as Slack's redelivery of an event it thinks was missed."""
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        return self.post(self.envelope(event, event_id), "application/json", headers, **kw)
+
+    @staticmethod
+    def mention_event(text: str, channel: str = "C0CHAN", user: str = "U0ANN", thread_ts: str | None = None,
+                      ts: str | None = None) -> dict[str, Any]:
+        """An app_mention event: `text` after the bot's mention."""
+        ev: dict[str, Any] = {"type": "app_mention", "user": user, "text": f"<@U0BOT> {text}", "ts": ts or next_ts(),
+                              "channel": channel}
+        if thread_ts:
+            ev["thread_ts"] = thread_ts
+        return ev
+
+    def mention(self, text: str, channel: str = "C0CHAN", user: str = "U0ANN", thread_ts: str | None = None,
+                ts: str | None = None, **kw: Any) -> tuple[str, tuple[int, str, float]]:
+        """@mention the bot; (the message's ts, the response)."""
+        ev = self.mention_event(text, channel, user, thread_ts, ts)
+        return ev["ts"], self.event(ev, **kw)
+
+    @staticmethod
+    def dm_event(text: str, channel: str = "D0ANN", user: str = "U0ANN", **extra: Any) -> dict[str, Any]:
+        """A message.im event."""
+        ts = extra.pop("ts", None) or next_ts()
+        return {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts, "channel": channel,
+                **extra}
+
+    def dm(self, text: str, channel: str = "D0ANN", user: str = "U0ANN", **extra: Any) -> tuple[str, tuple[int, str, float]]:
+        """Send the bot a direct message; (the message's ts, the response)."""
+        ev = self.dm_event(text, channel, user, **extra)
+        return ev["ts"], self.event(ev)
+
+    def command(self, text: str, response_url: str, channel: str = "C0CHAN", user: str = "U0ANN") -> tuple[int, str, float]:
+        """`/ask text`."""
+        form = {"token": "legacy", "team_id": "T0TEAM", "channel_id": channel, "user_id": user, "command": "/ask",
+                "text": text, "response_url": response_url, "trigger_id": "1.2.3", "api_app_id": "A0APP"}
+        return self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    def click(self, button: dict[str, Any], user: str = "U0ANN", channel: str = "C0CHAN",
+              message_ts: str = "1700000000.000001", thread_ts: str | None = None, ephemeral: bool = False,
+              response_url: str | None = None) -> tuple[int, str, float]:
+        """Click `button` (as found in a message the bot posted)."""
+        container: dict[str, Any] = {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                                     "is_ephemeral": ephemeral}
+        payload: dict[str, Any] = {
+            "type": "block_actions", "team": {"id": "T0TEAM"}, "user": {"id": user}, "api_app_id": "A0APP",
+            "token": "legacy", "container": container, "trigger_id": "1.2.3", "channel": {"id": channel},
+            "response_url": response_url or "", "actions": [{**button, "block_id": "qa_actions",
+                                                             "action_ts": str(time.time())}]}
+        if thread_ts:
+            container["thread_ts"] = thread_ts
+        if not ephemeral:
+            payload["message"] = {"type": "message", "ts": message_ts, "thread_ts": thread_ts, "bot_id": "B0BOT"}
+        return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")

@@ -3,9 +3,6 @@ Web API calls out to a recording Slack API server, answers from a real index and
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import itertools
 import json
 import threading
 import time
@@ -14,10 +11,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
-from slack_api_server import Call, SlackAPIServer, texts
+from slack_api_server import Call, Slack, SlackAPIServer, next_ts, texts
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
@@ -32,84 +28,6 @@ SECRET = "8f742231b10e8888abcd99ee85a5e6f1"
 BOT_TOKEN = "xoxb-1-test-token"
 HAITI = "How much did the Biden administration pledge to the Haiti mission?"
 HAITI_SOURCE = "002_55bcac6e1997eb79.txt"
-
-_ids = itertools.count(1)
-
-
-def next_ts() -> str:
-    return f"1712345{next(_ids):03d}.000200"
-
-
-class Slack:
-    """Sends what Slack would send: signed Events API, slash command and interactivity requests."""
-
-    def __init__(self, url: str, secret: str = SECRET) -> None:
-        self.url = url
-        self.secret = secret
-
-    def sign(self, body: str, timestamp: int) -> str:
-        base = f"v0:{timestamp}:{body}".encode()
-        return "v0=" + hmac.new(self.secret.encode(), base, hashlib.sha256).hexdigest()
-
-    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None,
-             timestamp: int | None = None, signature: str | None = None) -> tuple[int, str, float]:
-        """(status, body, seconds taken) of one signed POST."""
-        ts = int(time.time()) if timestamp is None else timestamp
-        sig = self.sign(body, ts) if signature is None else signature
-        req = urllib.request.Request(self.url, data=body.encode(), method="POST", headers={
-            "Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig,
-            **(headers or {})})
-        start = time.monotonic()
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status, resp.read().decode(), time.monotonic() - start
-        except urllib.error.HTTPError as err:
-            return err.code, err.read().decode(), time.monotonic() - start
-
-    def event(self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None,
-              **kw: Any) -> tuple[int, str, float]:
-        envelope = {"token": "legacy", "team_id": "T0TEAM", "api_app_id": "A0APP", "type": "event_callback",
-                    "event": {"event_ts": event.get("ts"), **event}, "event_id": event_id or f"Ev{next(_ids):06d}",
-                    "event_time": int(time.time()),
-                    "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}]}
-        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
-        return self.post(json.dumps(envelope), "application/json", headers, **kw)
-
-    def mention(self, text: str, channel: str = "C0CHAN", user: str = "U0ANN", thread_ts: str | None = None,
-                ts: str | None = None, **kw: Any) -> tuple[str, tuple[int, str, float]]:
-        ts = ts or next_ts()
-        ev: dict[str, Any] = {"type": "app_mention", "user": user, "text": f"<@U0BOT> {text}", "ts": ts,
-                              "channel": channel}
-        if thread_ts:
-            ev["thread_ts"] = thread_ts
-        return ts, self.event(ev, **kw)
-
-    def dm(self, text: str, channel: str = "D0ANN", user: str = "U0ANN", **extra: Any) -> tuple[str, tuple[int, str, float]]:
-        ts = extra.pop("ts", None) or next_ts()
-        ev = {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts, "channel": channel, **extra}
-        return ts, self.event(ev)
-
-    def command(self, text: str, response_url: str, channel: str = "C0CHAN", user: str = "U0ANN") -> tuple[int, str, float]:
-        form = {"token": "legacy", "team_id": "T0TEAM", "channel_id": channel, "user_id": user, "command": "/ask",
-                "text": text, "response_url": response_url, "trigger_id": "1.2.3", "api_app_id": "A0APP"}
-        return self.post(urlencode(form), "application/x-www-form-urlencoded")
-
-    def click(self, button: dict[str, Any], user: str = "U0ANN", channel: str = "C0CHAN",
-              message_ts: str = "1700000000.000001", thread_ts: str | None = None, ephemeral: bool = False,
-              response_url: str | None = None) -> tuple[int, str, float]:
-        container: dict[str, Any] = {"type": "message", "message_ts": message_ts, "channel_id": channel,
-                                     "is_ephemeral": ephemeral}
-        payload: dict[str, Any] = {
-            "type": "block_actions", "team": {"id": "T0TEAM"}, "user": {"id": user}, "api_app_id": "A0APP",
-            "token": "legacy", "container": container, "trigger_id": "1.2.3", "channel": {"id": channel},
-            "response_url": response_url or "", "actions": [{**button, "block_id": "qa_actions",
-                                                             "action_ts": str(time.time())}]}
-        if thread_ts:
-            container["thread_ts"] = thread_ts
-        if not ephemeral:
-            payload["message"] = {"type": "message", "ts": message_ts, "thread_ts": thread_ts, "bot_id": "B0BOT"}
-        return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
-
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[SlackAPIServer]:
@@ -132,7 +50,7 @@ def served(api: SlackAPIServer, seeds_index: Path, embedder: SentenceTransformer
     bot = Bot(settings, embedder=embedder)
     bot.load()
     qa_app, server = start_app(bot, api)
-    yield qa_app, Slack(server.url)
+    yield qa_app, Slack(server.url, SECRET)
     server.shutdown()
     server.server_close()
     qa_app.close()
@@ -300,7 +218,7 @@ def test_unsigned_or_stale_requests_get_401(slack: Slack, qa_app: SlackQA, api: 
     if case == "bad signature":
         status, _, _ = slack.post(body, "application/json", signature="v0=" + "0" * 64)
     elif case == "other secret":
-        status, _, _ = Slack(slack.url, secret="0123456789abcdef0123").post(body, "application/json")
+        status, _, _ = Slack(slack.url, "0123456789abcdef0123").post(body, "application/json")
     elif case == "stale":
         status, _, _ = slack.post(body, "application/json", timestamp=now - 6 * 60)
     elif case == "future":
@@ -320,7 +238,7 @@ def test_only_the_events_path_is_served(slack: Slack) -> None:
     base = slack.url.rsplit("/slack/", 1)[0]
     with urllib.request.urlopen(base + "/health", timeout=10) as resp:
         assert resp.status == 200
-    status, _, _ = Slack(base + "/other").post("{}", "application/json")
+    status, _, _ = Slack(base + "/other", SECRET).post("{}", "application/json")
     assert status == 404
 
 
@@ -451,7 +369,7 @@ def test_article_markup_cannot_ping_anyone(api: SlackAPIServer, embedder: Senten
     qa_app, server = start_app(bot, api)
     try:
         api.reset()
-        slack = Slack(server.url)
+        slack = Slack(server.url, SECRET)
         slack.mention("What is the budget of the Zorblax festival? <!here>", channel="C13")
         [reply] = api.wait_for("chat.postMessage", in_channel("C13"))
         slack.command("What is the budget of the Zorblax festival? <!channel>", api.response_url("z"), channel="C13")
