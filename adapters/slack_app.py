@@ -2,6 +2,10 @@
 
 Every event is acknowledged at once and answered from a thread pool, so Slack never waits on the model
 and concurrent questions are answered in parallel. Retried events are acknowledged without answering.
+
+Calls to the Web API have a timeout and are retried a bounded number of times when Slack rate-limits
+them (after its Retry-After), answers 500/503, or does not answer; a call that still fails is logged
+as one line and the bot carries on. Log output never shows the tokens or the signing secret.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import threading
 import urllib.error
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from http.client import RemoteDisconnected
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -25,8 +30,16 @@ from urllib.parse import urlsplit
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.context import BoltContext
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 from adapters import slack_blocks as sb
@@ -44,6 +57,11 @@ HISTORY_TURNS = 10  # turns remembered per thread
 MAX_THREADS = 2000  # threads remembered
 MAX_ANSWERS = 2000  # answers remembered for their buttons
 MAX_SEEN = 10000  # event ids remembered against double delivery
+API_TIMEOUT = 10  # seconds a Web API call may take before it counts as failed (and is retried)
+API_RETRIES = 2  # retries of one call, whatever went wrong: at most 3 attempts
+MAX_RETRY_AFTER = 10  # the longest Retry-After a worker sleeps; Slack asking for more means giving up
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+LOG_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -51,6 +69,108 @@ V = TypeVar("V")
 
 class SlackConnectionError(QAError):
     """Slack (or the configured SLACK_API_URL) cannot be reached or refused the credentials."""
+
+
+class SlackUnreachable(SlackConnectionError):
+    """A Web API call got no answer (after the retries): the connection failed or timed out."""
+
+    def __init__(self, method: str, base_url: str, cause: BaseException, timeout: float | None) -> None:
+        self.method = method
+        if isinstance(cause, TimeoutError) or isinstance(getattr(cause, "reason", None), TimeoutError):
+            self.reason = f"no answer within {timeout:g} s" if timeout else "timed out"
+        else:
+            self.reason = _one_line(getattr(cause, "reason", None) or cause)
+        super().__init__(f"{method}: cannot reach the Slack API at {base_url}: {self.reason}")
+
+
+# --------------------------------------------------------------------------- the Web API client
+
+
+def _retry_after(response: HttpResponse | None) -> float | None:
+    """The Retry-After of a 429, in seconds, or None when it is missing or not a number."""
+    if response is None:
+        return None
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return float(values[0])
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+class _BoundedRateLimitRetry(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, which sleeps the whole Retry-After: here only when that is short.
+
+    A worker asleep for minutes would hold up the questions queued behind it; a missing or unreadable
+    Retry-After is not retried either (the stock handler would fail on one that is not an integer).
+    """
+
+    def __init__(self, max_retry_count: int, max_wait: float) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        wait_s = _retry_after(response)
+        return wait_s is not None and wait_s == int(wait_s) and 0 <= wait_s <= self.max_wait
+
+
+def retry_handlers(retries: int = API_RETRIES, max_wait: float = MAX_RETRY_AFTER) -> list[RetryHandler]:
+    """slack_sdk's retry handlers, as the bot's clients use them: at most `retries` retries per call.
+
+    Retried: a 429 after its Retry-After (when that is at most `max_wait` s), a 500 or 503, and a
+    connection that failed, was reset or timed out, these two with backoff (0.5 s, then 1 s, plus up
+    to 1 s of jitter). The handlers share one count per call, so a call is tried 1 + `retries` times.
+    A timed-out chat.postMessage that Slack did carry out is posted twice on retry: Slack offers no
+    idempotency key, and a lost answer is worse than a repeated one.
+    """
+    return [
+        _BoundedRateLimitRetry(retries, max_wait),
+        ServerErrorRetryHandler(max_retry_count=retries),
+        ConnectionErrorRetryHandler(max_retry_count=retries,
+                                    error_types=[urllib.error.URLError, ConnectionResetError, RemoteDisconnected,
+                                                 TimeoutError]),
+    ]
+
+
+class SlackClient(WebClient):
+    """A WebClient whose network failures say which API method failed (for the one-line log)."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        """`WebClient.api_call`; a call that got no answer raises SlackUnreachable instead of an OSError."""
+        try:
+            return super().api_call(api_method, **kwargs)
+        except (urllib.error.URLError, OSError) as exc:  # TimeoutError is an OSError
+            raise SlackUnreachable(api_method, self.base_url, exc, self.timeout) from exc
+
+
+def web_client(token: str, base_url: str = DEFAULT_API_URL, *, timeout: int = API_TIMEOUT,
+               retries: int = API_RETRIES, max_wait: float = MAX_RETRY_AFTER) -> SlackClient:
+    """The Web API client the bot uses: a timeout on every call and slack_sdk's retry handlers, bounded."""
+    return SlackClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=retry_handlers(retries, max_wait),
+                       logger=_api_logger())
+
+
+def api_failure(exc: BaseException) -> str:
+    """One line saying how a Web API call failed: the method and Slack's answer, never the request itself."""
+    if isinstance(exc, SlackApiError):
+        resp = exc.response
+        method = str(getattr(resp, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1] or "the Slack API"
+        status = int(getattr(resp, "status_code", 0) or 0)
+        data = resp.data if isinstance(getattr(resp, "data", None), dict) else {}
+        if status == 429:
+            headers = {str(k).lower(): v for k, v in (getattr(resp, "headers", None) or {}).items()}
+            after = headers.get("retry-after")
+            return f"{method}: rate limited (HTTP 429" + (f", Retry-After {after} s)" if after else ")")
+        if status != 200:
+            return f"{method}: HTTP {status}"
+        return f"{method}: {data.get('error') or 'not ok'}"
+    if isinstance(exc, SlackUnreachable):
+        return f"{exc.method}: {exc.reason}"
+    return _one_line(exc)
 
 
 # --------------------------------------------------------------------------- configuration
@@ -64,6 +184,7 @@ class SlackConfig:
     app_token: str | None
     signing_secret: str | None
     api_url: str
+    log_level: int = logging.WARNING
 
 
 _TOKEN = re.compile(r"^[A-Za-z0-9-]+$")
@@ -99,7 +220,10 @@ def read_config(env: Mapping[str, str] | None = None, http: bool = False) -> Sla
     parts = urlsplit(api_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"SLACK_API_URL is malformed: expected an http(s) URL such as {DEFAULT_API_URL}, got {api_url!r}")
-    return SlackConfig(bot_token, app_token, secret, api_url.rstrip("/") + "/")
+    level = (env.get("QA_SLACK_LOG_LEVEL") or "").strip().upper() or "WARNING"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"QA_SLACK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return SlackConfig(bot_token, app_token, secret, api_url.rstrip("/") + "/", LOG_LEVELS[level])
 
 
 # --------------------------------------------------------------------------- bounded memory
@@ -181,27 +305,26 @@ class SlackQA:
         self._jobs: set[Future[None]] = set()
         self._jobs_lock = threading.Lock()
         self._feedback_lock = threading.Lock()
-        if token_verification:
-            self.check_token(client)
-        self.app = App(
-            client=client,
-            signing_secret=signing_secret,
-            request_verification_enabled=signing_secret is not None,
-            token_verification_enabled=False,  # checked above; Bolt asks auth.test again on the first request
-            logger=_bolt_logger(),
-            name="qa",
-        )
-        self._register()
-
-    @staticmethod
-    def check_token(client: WebClient) -> None:
-        """auth.test, with what goes wrong as a one-line error naming the variable."""
         try:
-            client.auth_test()
-        except SlackApiError as exc:
-            raise SlackConnectionError(f"SLACK_BOT_TOKEN was rejected by Slack: {exc.response.get('error')}") from None
-        except (urllib.error.URLError, OSError) as exc:
+            self.app = App(
+                client=client,
+                signing_secret=signing_secret,
+                request_verification_enabled=signing_secret is not None,
+                # auth.test now rather than on the first event, so that no event waits on it or is lost to it
+                token_verification_enabled=token_verification,
+                logger=_bolt_logger(),
+                name="qa",
+            )
+        except BoltError as exc:
+            cause = exc.__context__  # Bolt raises BoltError while handling auth.test's SlackApiError
+            if isinstance(cause, SlackApiError):
+                raise SlackConnectionError(f"SLACK_BOT_TOKEN was rejected by Slack: {api_failure(cause)}") from None
+            raise SlackConnectionError(f"Slack did not accept the bot: {_one_line(exc)}") from None
+        except SlackUnreachable as exc:
+            raise SlackConnectionError(f"cannot reach the Slack API at {client.base_url}: {exc.reason}") from None
+        except (urllib.error.URLError, OSError) as exc:  # a plain WebClient
             raise SlackConnectionError(f"cannot reach the Slack API at {client.base_url}: {_one_line(exc)}") from None
+        self._register()
 
     # ----------------------------------------------------------------- plumbing
 
@@ -216,14 +339,17 @@ class SlackQA:
         app.action(sb.ACTION_MORE)(self._on_more)
         app.action(sb.ACTION_SHARE)(self._on_share)
 
-    def submit(self, fn: Callable[..., None], *args: Any) -> None:
-        """Run `fn(*args)` in the pool, logging (not raising) what goes wrong."""
+    def submit(self, fn: Callable[..., None], *args: Any, what: str = "answering") -> None:
+        """Run `fn(*args)` in the pool, logging (not raising) what goes wrong; `what` names the job in the log."""
 
         def job() -> None:
             try:
                 fn(*args)
-            except Exception:  # a failed answer must not take the bot down
-                log.exception("answering failed")
+            except (SlackApiError, SlackConnectionError) as exc:
+                # Slack refused the call or never answered, after the client's retries: one line, and carry on
+                log.error("%s failed: %s", what, api_failure(exc))
+            except Exception:  # a bug: its traceback, but the bot stays up
+                log.exception("%s failed", what)
 
         fut = self._pool.submit(job)
         with self._jobs_lock:
@@ -282,7 +408,8 @@ class SlackQA:
             return
         question = sb.clean_question(event.get("text", ""), context.bot_user_id)
         thread = event.get("thread_ts") or event["ts"]
-        self.submit(self.answer_in_conversation, event["channel"], thread, event["ts"], question)
+        self.submit(self.answer_in_conversation, event["channel"], thread, event["ts"], question,
+                    what=f"answering a mention in {event['channel']}")
 
     def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or self._from_a_bot(event, context):
@@ -291,24 +418,39 @@ class SlackQA:
             return
         question = sb.clean_question(event.get("text", ""), context.bot_user_id)
         # a direct message is one conversation; a thread inside it is its own
-        self.submit(self.answer_in_conversation, event["channel"], event.get("thread_ts"), event["ts"], question)
+        self.submit(self.answer_in_conversation, event["channel"], event.get("thread_ts"), event["ts"], question,
+                    what=f"answering a direct message in {event['channel']}")
 
     def _on_command(self, ack: Callable[..., None], command: dict[str, Any]) -> None:
         question = sb.clean_question(command.get("text", ""))
         if not question:
-            ack(text=f"Usage: {command.get('command', '/ask')} QUESTION — {sb.HELP_TEXT}")
+            ack(text=f"Usage: {sb.escape(command.get('command') or '/ask')} QUESTION — {sb.escape(sb.HELP_TEXT)}")
             return
         ack()
         self.submit(self.answer_privately, command["channel_id"], command["user_id"], question,
-                    command.get("response_url"))
+                    command.get("response_url"), what=f"answering /ask in {command['channel_id']}")
 
     # ----------------------------------------------------------------- answering
 
     def _react(self, channel: str, ts: str) -> None:
         try:
             self.client.reactions_add(channel=channel, timestamp=ts, name="eyes")
-        except SlackApiError as exc:
-            log.debug("no reaction: %s", exc.response.get("error"))
+        except (SlackApiError, SlackConnectionError) as exc:  # the reaction is a courtesy: answer anyway
+            log.debug("no reaction: %s", api_failure(exc))
+
+    def _respond(self, url: str, payload: dict[str, Any]) -> None:
+        """POST `payload` to a response URL, with the Web API client's timeout and retries;
+        SlackConnectionError when it cannot be delivered."""
+        client = self.client
+        host = urlsplit(url).netloc or "the response URL"  # the path is a credential of sorts: not logged
+        try:
+            resp = WebhookClient(url, timeout=client.timeout, retry_handlers=client.retry_handlers,
+                                 logger=client.logger).send_dict(payload)
+        except (urllib.error.URLError, OSError) as exc:
+            cause = "no answer" if isinstance(exc, TimeoutError) else _one_line(getattr(exc, "reason", None) or exc)
+            raise SlackConnectionError(f"response URL at {host}: {cause}") from None
+        if resp.status_code != 200:
+            raise SlackConnectionError(f"response URL at {host}: HTTP {resp.status_code}")
 
     def _remember(self, answer: Answer) -> str:
         answer_id = uuid.uuid4().hex[:16]
@@ -353,8 +495,9 @@ class SlackQA:
         except SlackApiError as exc:
             if not response_url:
                 raise
-            log.info("chat.postEphemeral failed (%s); answering through the response URL", exc.response.get("error"))
-        WebhookClient(response_url).send(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+            log.info("%s; answering through the response URL", api_failure(exc))
+        self._respond(response_url, {"text": text, "blocks": blocks, "response_type": "ephemeral",
+                                     "replace_original": False})
 
     def answer_privately(self, channel: str, user: str, question: str, response_url: str | None) -> None:
         """Answer `/ask`: only the asker sees it, with a button to share it in the channel."""
@@ -381,7 +524,7 @@ class SlackQA:
 
     def _on_feedback(self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        self.submit(self.record_feedback, body, action)
+        self.submit(self.record_feedback, body, action, what=f"recording feedback in {self._where(body)[0]}")
 
     def record_feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Append the click to the feedback log (once per user and answer) and thank the user."""
@@ -423,7 +566,7 @@ class SlackQA:
 
     def _on_more(self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        self.submit(self.post_more_sources, body, action)
+        self.submit(self.post_more_sources, body, action, what=f"posting more sources in {self._where(body)[0]}")
 
     def post_more_sources(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Post the citations not shown under the answer, in its thread (or privately for a private answer)."""
@@ -446,7 +589,7 @@ class SlackQA:
 
     def _on_share(self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        self.submit(self.share_in_channel, body, action)
+        self.submit(self.share_in_channel, body, action, what=f"sharing an answer in {self._where(body)[0]}")
 
     def share_in_channel(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Post a private `/ask` answer to the channel, for everyone, and remove the private copy."""
@@ -461,14 +604,16 @@ class SlackQA:
         try:
             self.client.chat_postMessage(channel=channel, blocks=blocks, text=text, unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:
+            if exc.response.status_code != 200:
+                raise  # Slack failed, not the channel: logged as such
             blocks, text = sb.notice(sb.escape(f"I cannot post in this channel ({exc.response.get('error')}): "
                                                "invite me to it first."))
             self._tell(channel, user, blocks, text, thread, response_url)
             return
         if response_url:
             try:
-                WebhookClient(response_url).send_dict({"delete_original": True})
-            except (urllib.error.URLError, OSError) as exc:
+                self._respond(response_url, {"delete_original": True})
+            except SlackConnectionError as exc:
                 log.info("could not remove the private answer: %s", exc)
 
 
@@ -486,7 +631,57 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def _one_line(exc: BaseException) -> str:
+class _OutcomeOnly(logging.Filter):
+    """slack_sdk logs an error for each failed attempt of a call; the bot logs the call's outcome once instead."""
+
+    NOISE = ("Failed to send a request to Slack API server", "Failed to decode Slack API response")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno >= logging.WARNING and str(record.msg).startswith(self.NOISE))
+
+
+def _api_logger() -> logging.Logger:
+    logger = logging.getLogger("qa.slack.api")
+    if not any(isinstance(f, _OutcomeOnly) for f in logger.filters):
+        logger.addFilter(_OutcomeOnly())
+    return logger
+
+
+_TOKEN_LIKE = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter that blanks the given secrets, and anything shaped like a Slack token, out of every line.
+
+    The bot's own messages never hold them; this is for what libraries log, at DEBUG especially.
+    """
+
+    def __init__(self, secrets: Iterable[str], fmt: str = LOG_FORMAT) -> None:
+        super().__init__(fmt)
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        """`text` with each secret replaced by [redacted]."""
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return _TOKEN_LIKE.sub(lambda m: m.group(1) + "-[redacted]", text)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+
+def configure_logging(cfg: SlackConfig) -> None:
+    """How `qa slack` logs: to stderr, from `cfg.log_level` up (the bot's own INFO lines too), secrets redacted."""
+    logging.basicConfig(level=cfg.log_level, format=LOG_FORMAT)
+    secrets = [s for s in (cfg.bot_token, cfg.app_token, cfg.signing_secret) if s]
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(secrets, LOG_FORMAT))
+    log.setLevel(min(cfg.log_level, logging.INFO))
+    # slack_sdk's notes on each retry are INFO: shown when asked for, not among the bot's own INFO lines
+    _api_logger().setLevel(cfg.log_level)
+
+
+def _one_line(exc: object) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
@@ -579,7 +774,9 @@ def _serve_socket_mode(qa_app: SlackQA, cfg: SlackConfig, console: Any) -> None:
     try:
         handler.connect()
     except SlackApiError as exc:
-        raise SlackConnectionError(f"SLACK_APP_TOKEN was rejected by Slack: {exc.response.get('error')}") from None
+        raise SlackConnectionError(f"SLACK_APP_TOKEN was rejected by Slack: {api_failure(exc)}") from None
+    except SlackUnreachable as exc:
+        raise SlackConnectionError(f"cannot reach the Slack API at {cfg.api_url}: {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise SlackConnectionError(f"cannot reach the Slack API at {cfg.api_url}: {_one_line(exc)}") from None
     console.print("Connected to Slack in Socket Mode; Ctrl+C to stop")
@@ -599,11 +796,10 @@ def run_slack(settings: Settings, http: bool = False, port: int = 3000, env: Map
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {port}")
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    log.setLevel(logging.INFO)
+    configure_logging(cfg)
     bot = Bot(settings)
     # the credentials and the port are checked before the slow part: loading the model and the index
-    qa_app = SlackQA(bot, WebClient(token=cfg.bot_token, base_url=cfg.api_url), signing_secret=cfg.signing_secret)
+    qa_app = SlackQA(bot, web_client(cfg.bot_token, cfg.api_url), signing_secret=cfg.signing_secret)
     server = serve_http(qa_app.app, "0.0.0.0", port) if http else None
     try:
         if bot.needs_first_build():

@@ -2,7 +2,7 @@
 With it, a minimal Socket Mode (WebSocket) endpoint, handed out by apps.connections.open, and `Slack`,
 which sends the bot what Slack would: signed Events API, slash command and interactivity requests.
 
-Point the bot at it with `WebClient(base_url=server.url)` (or SLACK_API_URL). Each call is kept as a
+Point the bot at it with `web_client(token, server.url)` (or SLACK_API_URL). Each call is kept as a
 `Call` (method name, parsed params, the bearer token, the HTTP status it got); `wait_for` polls for
 calls with a deadline. Paths under /response/ stand in for Slack's response URLs and are recorded as
 method "response_url". Faults are scripted per method: `fail` answers the next calls with an HTTP

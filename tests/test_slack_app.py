@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 from slack_api_server import Call, Slack, SlackAPIServer, next_ts, texts
-from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from adapters import slack_blocks as sb
-from adapters.slack_app import SlackHTTPServer, SlackQA, serve_http
+from adapters.slack_app import SlackHTTPServer, SlackQA, serve_http, web_client
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedder import SentenceTransformerEmbedder
@@ -36,7 +35,7 @@ def api() -> Iterator[SlackAPIServer]:
 
 
 def start_app(bot: Bot, api: SlackAPIServer) -> tuple[SlackQA, SlackHTTPServer]:
-    qa_app = SlackQA(bot, WebClient(token=BOT_TOKEN, base_url=api.url), signing_secret=SECRET)
+    qa_app = SlackQA(bot, web_client(BOT_TOKEN, api.url), signing_secret=SECRET)
     server = serve_http(qa_app.app, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return qa_app, server

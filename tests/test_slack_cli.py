@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -58,11 +60,13 @@ def test_qa_slack_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
     (["slack", "--http"], {"SLACK_BOT_TOKEN": "xoxb-123", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": "slack.com"},
      "SLACK_API_URL is malformed"),
     (["slack", "--http", "--port", "70000"], {"SLACK_BOT_TOKEN": "xoxb-123", "SLACK_SIGNING_SECRET": SECRET}, "--port"),
+    (["slack", "--http"], {"SLACK_BOT_TOKEN": "xoxb-123", "SLACK_SIGNING_SECRET": SECRET, "QA_SLACK_LOG_LEVEL": "loud"},
+     "QA_SLACK_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
 ])
 def test_bad_configuration_is_a_one_line_error_naming_the_variable(monkeypatch: pytest.MonkeyPatch,
                                                                    capsys: pytest.CaptureFixture[str], args: list[str],
                                                                    env: dict[str, str], variable: str) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL"):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "QA_SLACK_LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -71,6 +75,8 @@ def test_bad_configuration_is_a_one_line_error_naming_the_variable(monkeypatch: 
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and variable in lines[0], err
     assert out == ""
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):  # named, never shown
+        assert name not in env or env[name] not in err
 
 
 def test_a_token_slack_rejects_is_a_one_line_error(tmp_path: Path) -> None:
@@ -81,6 +87,18 @@ def test_a_token_slack_rejects_is_a_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "SLACK_BOT_TOKEN was rejected by Slack" in lines[0] and "invalid_auth" in lines[0]
+    assert "xoxb-revoked" not in proc.stderr and SECRET not in proc.stderr
+
+
+def test_an_api_nobody_answers_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port that was free a moment ago: connections to it are refused
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/api/"
+    proc = run_qa(["slack", "--http", "--port", "0"], qa_env(
+        tmp_path, SLACK_BOT_TOKEN="xoxb-unheard", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=url))
+    assert proc.returncode == 1
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot reach the Slack API at {url}: ") and "Connection refused" in line
 
 
 def test_read_config_accepts_good_settings() -> None:
@@ -90,6 +108,9 @@ def test_read_config_accepts_good_settings() -> None:
     cfg = read_config({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": SECRET,
                        "SLACK_API_URL": "http://127.0.0.1:9/api"}, http=True)
     assert cfg.api_url == "http://127.0.0.1:9/api/" and cfg.app_token is None and cfg.signing_secret == SECRET
+    assert cfg.log_level == logging.WARNING
+    cfg = read_config({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "QA_SLACK_LOG_LEVEL": " debug "})
+    assert cfg.log_level == logging.DEBUG
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         read_config({"SLACK_BOT_TOKEN": "xoxb-"})
 
@@ -166,6 +187,48 @@ def test_qa_slack_http_answers_a_signed_mention(tmp_path: Path, seeds_index: Pat
         rc = running.stop()
     assert rc == 0
     assert "Traceback" not in "".join(running.lines)
+
+
+def signed_mention(url: str, text: str, channel: str, event_id: str) -> int:
+    """POST a signed app_mention to the bot at `url`; the HTTP status."""
+    body = json.dumps({"type": "event_callback", "event_id": event_id, "team_id": "T0TEAM", "event": {
+        "type": "app_mention", "user": "U0ANN", "text": f"<@U0BOT> {text}", "ts": "1712000000.000100",
+        "channel": channel}})
+    ts = str(int(time.time()))
+    sig = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    req = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+        "Content-Type": "application/json", "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return int(resp.status)
+
+
+def test_qa_slack_logs_a_failed_reply_as_one_line_without_secrets(tmp_path: Path, seeds_index: Path,
+                                                                  api: SlackAPIServer) -> None:
+    token = "xoxb-9-logs-Kq7TOKENkq7"
+    env = qa_env(tmp_path, SLACK_BOT_TOKEN=token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api.url,
+                 QA_SLACK_LOG_LEVEL="debug")  # the most the bot ever logs
+    running = Running(["--http", "--port", "0", "--index", str(seeds_index)], env, "Answering Slack at")
+    try:
+        url = running.wait_ready().split()[3].replace("0.0.0.0", "127.0.0.1")
+        api.fail("chat.postMessage", 3, status=500)  # the first try and both retries
+        assert signed_mention(url, "Who did Ruto call in January 2025?", "C0FAIL", "EvFAIL1") == 200
+        deadline = time.monotonic() + 30
+        while not any("C0FAIL" in line and "ERROR" in line for line in running.lines):
+            assert time.monotonic() < deadline, "".join(running.lines)
+            time.sleep(0.1)
+        assert signed_mention(url, "Who did Ruto call in January 2025?", "C0NEXT", "EvFAIL2") == 200
+        [reply] = api.wait_for("chat.postMessage", lambda c: c.params["channel"] == "C0NEXT")
+        assert "Rubio" in reply.params["text"]
+    finally:
+        rc = running.stop()
+    assert rc == 0
+    assert len(api.attempts("chat.postMessage", lambda c: c.params["channel"] == "C0FAIL")) == 3
+    err = "".join(running.lines)
+    problems = [line.rstrip("\n") for line in running.lines if line.startswith(("WARNING ", "ERROR ", "CRITICAL "))]
+    assert problems == ["ERROR qa.slack: answering a mention in C0FAIL failed: chat.postMessage: HTTP 500"]
+    assert "Traceback" not in err
+    assert "Sending a request" in err  # slack_sdk's DEBUG lines were on
+    assert token not in err and SECRET not in err
 
 
 def test_qa_slack_socket_mode_answers_events_commands_and_clicks(tmp_path: Path, seeds_index: Path,
