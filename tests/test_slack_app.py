@@ -347,11 +347,51 @@ def test_more_sources_posts_the_rest_in_the_thread(slack: Slack, api: SlackAPISe
 # --------------------------------------------------------------------------- escaping
 
 
+# what a user typed, as Slack sends it: their <, > and & escaped; a real @here is markup
+TYPED = "&lt;!channel&gt; &lt;@U0EVIL&gt; &lt;https://evil.example|click&gt; &amp; <!here>"
+ECHOED = "&lt;!channel&gt; &lt;@U0EVIL&gt; &lt;https://evil.example|click&gt; &amp; @here"
+
+
+def assert_inert(call: Call, allowed: str = "") -> None:
+    """No text Slack displays for `call` holds markup, but for `allowed`."""
+    for t in rendered(call):
+        for bad in ("<!channel>", "<!here>", "<@U0EVIL>", "<https://evil.example"):
+            assert bad not in t, t
+        body = "\n".join(line[2:] if line.startswith("> ") else line for line in t.split("\n"))
+        body = body.replace(allowed, "") if allowed else body
+        assert "<" not in body and ">" not in body, t
+
+
+def test_user_text_echoed_back_cannot_ping_or_link(slack: Slack, qa_app: SlackQA, api: SlackAPIServer) -> None:
+    # /ask shows the question above its answer, sharing shows it again, and so does More sources
+    slack.command(f"{HAITI} {TYPED}", api.response_url("typed"), channel="C14", user="U0BEN")
+    [private] = api.wait_for("chat.postEphemeral", in_channel("C14"))
+    assert context_texts(private)[0] == f"*/ask* {HAITI} {ECHOED}"
+    assert_inert(private)
+    slack.click(buttons(private)[sb.ACTION_SHARE], user="U0BEN", channel="C14", ephemeral=True,
+                response_url=api.response_url("typed-share"))
+    [shared] = api.wait_for("chat.postMessage", in_channel("C14"))
+    assert context_texts(shared)[0] == f"<@U0BEN> asked: {HAITI} {ECHOED}"
+    assert_inert(shared, allowed="<@U0BEN>")
+    slack.click(buttons(shared)[sb.ACTION_MORE], channel="C14", message_ts="1700000000.000888")
+    [_, more] = api.wait_for("chat.postMessage", in_channel("C14"), count=2)
+    assert context_texts(more)[0] == f"More sources for: {HAITI} {ECHOED}"
+    assert_inert(more)
+    # a follow-up is shown as the question it was taken as
+    ts, _ = slack.mention("Who did Ruto call in January 2025?", channel="C15")
+    api.wait_for("chat.postMessage", in_channel("C15"))
+    slack.mention(f"What did they say about Haiti? {TYPED}", channel="C15", thread_ts=ts)
+    [_, follow] = api.wait_for("chat.postMessage", in_channel("C15", ts), count=2)
+    [taken] = [t for t in context_texts(follow) if t.startswith("_Taken as:_")]
+    assert taken.startswith(f"_Taken as:_ What did they say about Haiti? {ECHOED} (") and "Rubio" in taken
+    assert_inert(follow)
+
+
 ARTICLE = """Zorblax festival announced
 
 The Zorblax festival in Kisumu was announced on March 3, 2024.
 
-Organisers told <!channel> and <@U123> that the Zorblax festival budget is 40 million shillings & more <script>.
+Organisers told <!channel> and <@U123> that the Zorblax festival budget is 40 million shillings & more <script> (see <https://evil.example/x|the official page>).
 
 The festival will run for five days in the lakeside city.
 """
@@ -377,7 +417,8 @@ def test_article_markup_cannot_ping_anyone(api: SlackAPIServer, embedder: Senten
             shown = "\n".join(rendered(call))  # every text Slack displays (button values are data, not shown)
             assert "zorblax.txt" in shown
             assert "&lt;!channel&gt;" in shown and "&lt;@U123&gt;" in shown and "&amp; more &lt;script&gt;" in shown
-            for bad in ("<!channel>", "<!here>", "<@U123>", "<script>"):
+            assert "&lt;https://evil.example/x|the official page&gt;" in shown
+            for bad in ("<!channel>", "<!here>", "<@U123>", "<script>", "<https://evil.example"):
                 assert bad not in shown
             for t in rendered(call):
                 body = "\n".join(line[2:] if line.startswith("> ") else line for line in t.split("\n"))

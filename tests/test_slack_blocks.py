@@ -209,3 +209,14 @@ def test_feedback_record_is_a_question_set_line() -> None:
     # from the button alone, after a restart
     row = sb.feedback_record(None, {"q": "Q?", "src": ["a.txt"], "ab": True, "a": None}, False, "U2")
     assert (row["q"], row["src"], row["abstained"], row["answer"], row["helpful"]) == ("Q?", ["a.txt"], True, None, False)
+
+
+def test_user_text_echoed_in_headers_and_rewrites_is_inert() -> None:
+    typed = "Haiti? <!channel> & <@U123> <http://evil.example|click> <!subteam^S1>"
+    a = answered(question=typed, asked_as=f"{typed} (Ruto)", citations=[cite(i) for i in range(1, 6)])
+    blocks, _ = sb.answer_blocks(a, "id", header=f"{sb.user_mention('U0BEN')} asked: " + sb.escape(typed))
+    inert = "Haiti? &lt;!channel&gt; &amp; &lt;@U123&gt; &lt;http://evil.example|click&gt; &lt;!subteam^S1&gt;"
+    assert blocks[0]["elements"][0]["text"] == f"<@U0BEN> asked: {inert}"
+    assert blocks[1]["elements"][0]["text"] == f"_Taken as:_ {inert} (Ruto)"
+    [(more, _)] = sb.more_sources_messages(a)
+    assert more[0]["elements"][0]["text"] == f"More sources for: {inert}"
