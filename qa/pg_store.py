@@ -536,8 +536,12 @@ class PgStore:
         self._lock = threading.Lock()
         self._ef_search = _EF_SEARCH_DEFAULT
         self._conn = self._open()
-        with _errors(dsn):
-            meta = _read_meta(self._conn, self.where)
+        try:
+            with _errors(dsn):
+                meta = _read_meta(self._conn, self.where)
+        except BaseException:
+            self.close()
+            raise
         if model is not None and meta.model != model:
             self.close()
             raise ModelMismatchError(

@@ -411,6 +411,7 @@ def test_candidates_below_the_store_size_are_nearest_plus_best_matches(pg_dsn: s
     with pg_store.PgStore(pg_dsn, embedder.name, schema=pg_seeds) as store:
         c = store.candidates(v, tokens(q), terms(q), limit=limit)
         excluded = store.candidates(v, tokens(q), terms(q), limit=limit, exclude={passages[0].source})
+        no_terms = store.candidates(v, tokens("what is it about"), [], limit=limit)
     assert limit <= len(c.passages) <= 2 * limit
     nearest = np.argsort(-(np.asarray(index.passage_vectors) @ v), kind="stable")[:limit]
     assert {passages[i] for i in nearest} <= set(c.passages)
@@ -423,6 +424,8 @@ def test_candidates_below_the_store_size_are_nearest_plus_best_matches(pg_dsn: s
     # full statistics whatever the candidates
     assert c.stats.passages == len(passages)
     assert passages[0].source not in {p.source for p in excluded.passages} and excluded.passages
+    # a question of function words only has no full-text half: the nearest passages still come back
+    assert {passages[i] for i in nearest} == set(no_terms.passages) and not no_terms.known_terms
     assert c.sentence_vectors.shape == (int(c.counts.sum()), index.dim)
 
 
@@ -435,7 +438,7 @@ def test_seeds_questions_get_the_same_top_citations_from_both_stores(pg_dsn: str
     questions = [json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     embedded = Answerer(Retriever(open_index(seeds_index, embedder.name), embedder))
     with pg_store.PgStore(pg_dsn, embedder.name, schema=pg_seeds) as store:
-        postgres = Answerer(Retriever(store, embedder))  # type: ignore[arg-type]  # until Retriever takes a CandidateSource
+        postgres = Answerer(Retriever(store, embedder))
         for q in questions:
             a, b = embedded.ask(q), postgres.ask(q)
             assert (b.abstained, b.answer) == (a.abstained, a.answer), q
