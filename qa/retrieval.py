@@ -81,49 +81,33 @@ def _max_normalised(scores: np.ndarray) -> np.ndarray:
     return scores / top if top > 0 else scores
 
 
-def _query_tf(token_lists: list[list[str]], wanted: dict[str, int]) -> np.ndarray:
-    """(rows, len(wanted)) counts of each wanted token in each token list."""
-    rows, cols = [], []
-    for i, toks in enumerate(token_lists):
-        for t in toks:
-            j = wanted.get(t)
-            if j is not None:
-                rows.append(i)
-                cols.append(j)
-    tf = np.zeros((len(token_lists), len(wanted)), dtype=np.float32)
-    np.add.at(tf, (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)), 1.0)
-    return tf
-
-
-def bm25(token_lists: list[list[str]], query_tokens: list[str], df: dict[str, int], n_docs: int,
-         total_tokens: int, k1: float = 1.2, b: float = 0.9) -> np.ndarray:
-    """BM25 (ATIRE, as bm25s computes it) of each token list, with collection counts of the whole store."""
-    counted = [t for t in query_tokens if df.get(t, 0) > 0]
-    if not counted or not token_lists:
-        return np.zeros(len(token_lists), dtype=np.float32)
-    wanted = {t: j for j, t in enumerate(dict.fromkeys(counted))}
-    repeats = np.zeros(len(wanted), dtype=np.float32)
-    for t in counted:
-        repeats[wanted[t]] += 1  # a repeated query word counts again, as in bm25s
-    idf = np.array([math.log(n_docs / df[t]) for t in wanted], dtype=np.float32)
-    tf = _query_tf(token_lists, wanted)
-    dl = np.maximum(np.array([len(t) for t in token_lists], dtype=np.float32), 1.0)
+def bm25(tf: np.ndarray, lengths: np.ndarray, columns: list[str], query_tokens: list[str], df: dict[str, int],
+         n_docs: int, total_tokens: int, k1: float = 1.2, b: float = 0.9) -> np.ndarray:
+    """BM25 (ATIRE, as bm25s computes it) of each row of `tf` (counts of `columns`), with the store-wide
+    document frequencies `df` over `n_docs` documents of `total_tokens` tokens in all."""
+    weight = np.zeros(len(columns), dtype=np.float32)
+    for t in query_tokens:
+        if df.get(t, 0) > 0:
+            weight[columns.index(t)] += math.log(n_docs / df[t])  # a repeated query word counts again, as in bm25s
+    if not weight.any() or not len(tf):
+        return np.zeros(len(tf), dtype=np.float32)
+    dl = np.maximum(lengths.astype(np.float32), 1.0)
     norm = k1 * (1 - b + b * dl / (total_tokens / n_docs))
-    return ((tf * (k1 + 1) / (tf + norm[:, None])) @ (idf * repeats)).astype(np.float32)
+    return ((tf * (k1 + 1) / (tf + norm[:, None])) @ weight).astype(np.float32)
 
 
-def coverage(token_lists: list[list[str]], query_terms: list[str], df: dict[str, int] | None = None,
+def coverage(tf: np.ndarray, columns: list[str], query_terms: list[str], df: dict[str, int] | None = None,
              n_docs: int = 0) -> np.ndarray:
-    """Per token list: share of the question's distinct terms it holds, IDF-weighted when `df` is given."""
+    """Per row of `tf`: share of the question's distinct terms it holds, IDF-weighted when `df` is given."""
     unique = list(dict.fromkeys(query_terms))
-    if not unique or not token_lists:
-        return np.zeros(len(token_lists), dtype=np.float32)
+    if not unique or not len(tf):
+        return np.zeros(len(tf), dtype=np.float32)
     if df is None:
         weights = np.ones(len(unique), dtype=np.float32)
     else:
         weights = np.array([math.log(1 + (n_docs - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in unique],
                            dtype=np.float32)
-    present = _query_tf(token_lists, {t: j for j, t in enumerate(unique)}) > 0
+    present = tf[:, [columns.index(t) for t in unique]] > 0
     return (present @ weights / weights.sum()).astype(np.float32)
 
 
@@ -146,15 +130,15 @@ class Retriever:
         if hint.start is None and not hint.latest:
             return None
         w = self.weights
-        signal = np.zeros(len(pool.passages), dtype=np.float32)
+        signal = np.zeros(len(pool.dates), dtype=np.float32)
         if hint.start is not None:
-            signal += w.date * np.array([{True: 1.0, False: -1.0, None: 0.0}[within(p.date, hint)]
-                                         for p in pool.passages], dtype=np.float32)
+            signal += w.date * np.array([{True: 1.0, False: -1.0, None: 0.0}[within(d, hint)]
+                                         for d in pool.dates], dtype=np.float32)
         if hint.latest:
             dates = pool.stats.dates
             rank = {d: i / max(len(dates) - 1, 1) for i, d in enumerate(dates)}
             # 0 for the oldest dated article, 1 for the newest; undated articles get nothing
-            signal += w.recency * np.array([rank.get(p.date or "", 0.0) for p in pool.passages], dtype=np.float32)
+            signal += w.recency * np.array([rank.get(d or "", 0.0) for d in pool.dates], dtype=np.float32)
         return signal
 
     def prepare(self, question: str) -> Query:
@@ -213,14 +197,14 @@ class Retriever:
             return []
         sv = pool.sentence_vectors
         close = np.flatnonzero(sv @ sv[pool.starts[hit.row] + sentence] >= threshold)
-        owner = np.repeat(np.arange(len(pool.passages)), pool.counts)
+        owner = np.repeat(np.arange(len(pool.counts)), pool.counts)
         seen = {hit.passage.source, *(p.source for p in hit.also)}
         out = []
         for r in close:
-            passage = pool.passages[int(owner[r])]
-            if passage.source not in seen:
-                seen.add(passage.source)
-                out.append(passage)
+            row = int(owner[r])
+            if pool.sources[row] not in seen:
+                seen.add(pool.sources[row])
+                out.append(pool.passages[row])
         return out
 
     def score(self, query: Query, mode: str = "hybrid", pool: Candidates | None = None
@@ -232,24 +216,27 @@ class Retriever:
         st = pool.stats
         sd = pool.sentence_vectors @ query.vector
         cd = pool.window_vectors @ query.vector
-        sb = _max_normalised(bm25(pool.sentence_tokens, query.tokens, pool.sentence_df, st.sentences, st.sentence_tokens))
-        icov = coverage(pool.sentence_tokens, query.terms, pool.sentence_df, st.sentences)
+        cols = pool.columns
+        sb = _max_normalised(bm25(pool.sentence_tf, pool.sentence_len, cols, query.tokens, pool.sentence_df,
+                                  st.sentences, st.sentence_tokens))
+        icov = coverage(pool.sentence_tf, cols, query.terms, pool.sentence_df, st.sentences)
         starts = pool.starts
 
         def pooled(x: np.ndarray) -> np.ndarray:
             return np.maximum.reduceat(x, starts) if len(starts) else x[:0]
 
         if mode == "hybrid":
-            length = np.minimum(np.array([len(t) for t in pool.sentence_tokens], dtype=np.float32) / 40, 1.0)
+            length = np.minimum(pool.sentence_len.astype(np.float32) / 40, 1.0)
             ss = sd + w.window * cd + w.bm25 * sb + w.coverage * icov + w.length * length
-            pcov = coverage(pool.passage_tokens, query.terms)
+            pcov = coverage(pool.passage_tf, cols, query.terms)
             ps = pooled(sd) + pooled(cd) + w.p_bm25 * pooled(sb) + w.p_sentence * pooled(ss) + w.p_coverage * pcov
         elif mode == "dense":
             ss = sd + w.window * cd
             ps = pooled(sd) + pooled(cd)
         elif mode == "bm25":
             ss = sb
-            pb = bm25(pool.passage_tokens, query.tokens, pool.passage_df, st.passages, st.passage_tokens)
+            pb = bm25(pool.passage_tf, pool.passage_len, cols, query.tokens, pool.passage_df, st.passages,
+                      st.passage_tokens)
             ps = _max_normalised(pb) + w.p_bm25 * pooled(sb)
         else:
             raise InputError(f"unknown mode {mode!r}: use {', '.join(MODES)}")
@@ -262,7 +249,7 @@ class Retriever:
                exclude: set[str] | None = None) -> list[Hit]:
         """The `k` best passage groups for the query, best first; `exclude` leaves out whole sources."""
         candidates = self.candidates(query, exclude)
-        if not candidates.passages:
+        if not len(candidates.counts):
             return []
         ps, sig = self.score(query, mode, candidates)
         order = np.argsort(-ps, kind="stable")[: max(pool, k)]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.candidates import Candidates, CorpusStats
+from qa.candidates import Candidates, CorpusStats, question_columns
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
 from qa.passages import Passage
 from qa.segment import Segment, _fsync_dir, _write_bytes, remove_folder, row_sets
@@ -251,40 +251,51 @@ class IndexData:
 
     def _gather(self, picked: list[tuple[int, np.ndarray]], tokens: list[str], terms: list[str],
                 exclude: set[str] | None) -> Candidates:
+        columns = question_columns(tokens, terms)
         keys: list[object] = []
-        passages: list[Passage] = []
-        pv, sv, wv = [], [], []
-        s_tokens: list[list[str]] = []
-        p_tokens: list[list[str]] = []
+        where: list[tuple[Segment, int]] = []
+        sources: list[str] = []
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("counts", "pv", "sv", "wv", "stf", "slen", "ptf", "plen")}
         for i, rows in picked:
             seg = self.segments[i]
-            ps = list(seg.passages(rows))
+            seg_sources = [seg.sources[j] for j in np.asarray(seg.passage_source)[rows]]
             if exclude:
-                keep = [j for j, p in enumerate(ps) if p.source not in exclude]
-                rows, ps = rows[keep], [ps[j] for j in keep]
+                keep = [j for j, src in enumerate(seg_sources) if src not in exclude]
+                rows, seg_sources = rows[keep], [seg_sources[j] for j in keep]
             if not len(rows):
                 continue
             sp = np.asarray(seg.sentence_start)
-            srows = np.concatenate([np.arange(sp[r], sp[r + 1]) for r in rows])
+            counts = sp[rows + 1] - sp[rows]
+            srows = _expand(sp[rows], counts)
             keys.extend((seg.name, int(r)) for r in rows)
-            passages.extend(ps)
-            pv.append(np.asarray(seg.passage_vectors[rows], dtype=np.float32))
-            sv.append(np.asarray(seg.sentence_vectors[srows], dtype=np.float32))
-            wv.append(np.asarray(seg.window_vectors[srows], dtype=np.float32))
-            vocab = seg.vocab
-            sptr, sids = np.asarray(seg.sentence_token_ptr), seg.sentence_tokens
-            s_tokens.extend([vocab[t] for t in sids[sptr[r]:sptr[r + 1]]] for r in srows)
-            pptr, pids = np.asarray(seg.passage_token_ptr), seg.passage_tokens
-            p_tokens.extend([vocab[t] for t in pids[pptr[r]:pptr[r + 1]]] for r in rows)
-        empty = np.zeros((0, self.dim), dtype=np.float32)
-        wanted = list(dict.fromkeys(tokens + terms))
-        dfs = {t: self.df(t) for t in wanted}
+            where.extend((seg, int(r)) for r in rows)
+            sources.extend(seg_sources)
+            parts["counts"].append(counts)
+            parts["pv"].append(np.asarray(seg.passage_vectors[rows], dtype=np.float32))
+            parts["sv"].append(np.asarray(seg.sentence_vectors[srows], dtype=np.float32))
+            parts["wv"].append(np.asarray(seg.window_vectors[srows], dtype=np.float32))
+            local = np.array([seg.token_id.get(t, -1) for t in columns], dtype=np.int64)
+            for rows_, ptr, ids, tf_key, len_key in ((srows, seg.sentence_token_ptr, seg.sentence_tokens, "stf", "slen"),
+                                                     (rows, seg.passage_token_ptr, seg.passage_tokens, "ptf", "plen")):
+                tf, lengths = _count(np.asarray(ptr), ids, rows_, local, len(seg.vocab))
+                parts[tf_key].append(tf)
+                parts[len_key].append(lengths)
+        dim, q = self.dim, len(columns)
+
+        def cat(key: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+            return np.concatenate(parts[key]) if parts[key] else np.zeros(shape, dtype=dtype)
+
+        dfs = {t: self.df(t) for t in columns}
         known = frozenset(t for t in terms if dfs[t][1] > 0 or t in self.title_terms)
         return Candidates(
-            keys, passages,
-            np.concatenate(pv) if pv else empty, np.concatenate(sv) if sv else empty,
-            np.concatenate(wv) if wv else empty, s_tokens, p_tokens,
-            {t: d[0] for t, d in dfs.items()}, {t: d[1] for t, d in dfs.items()}, known, self.stats,
+            keys=keys, passages=LazyPassages(where), sources=sources,
+            dates=[self.documents[src].date for src in sources], counts=cat("counts", (0,), np.int64),
+            passage_vectors=cat("pv", (0, dim), np.float32), sentence_vectors=cat("sv", (0, dim), np.float32),
+            window_vectors=cat("wv", (0, dim), np.float32), columns=columns,
+            sentence_tf=cat("stf", (0, q), np.float32), sentence_len=cat("slen", (0,), np.int64),
+            passage_tf=cat("ptf", (0, q), np.float32), passage_len=cat("plen", (0,), np.int64),
+            sentence_df={t: d[0] for t, d in dfs.items()}, passage_df={t: d[1] for t, d in dfs.items()},
+            known_terms=known, stats=self.stats,
         )
 
     # ---- the whole index, for evaluation, tests and merging -------------------------------------------------
@@ -333,6 +344,54 @@ class IndexData:
     def close(self) -> None:
         for seg in self.segments:
             seg.close()
+
+
+class LazyPassages(Sequence[Passage]):
+    """Candidate passages parsed from their segment only when looked at (most candidates never are)."""
+
+    def __init__(self, where: list[tuple[Segment, int]]) -> None:
+        self._where = where
+        self._cache: dict[int, Passage] = {}
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        hit = self._cache.get(i)
+        if hit is None:
+            seg, row = self._where[i]
+            hit = self._cache[i] = seg.passage(row)
+        return hit
+
+
+def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
+def _count(ptr: np.ndarray, ids: np.ndarray, rows: np.ndarray, local: np.ndarray, n_vocab: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """tf of the question's columns (`local`: their ids in this segment, -1 when absent) in each CSR row, and
+    each row's length."""
+    lengths = ptr[rows + 1] - ptr[rows]
+    tf = np.zeros((len(rows), len(local)), dtype=np.float32)
+    present = local >= 0
+    if present.any() and len(rows):
+        column = np.full(n_vocab, -1, dtype=np.int64)
+        column[local[present]] = np.flatnonzero(present)
+        hit = column[np.asarray(ids[_expand(ptr[rows], lengths)])]
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        mask = hit >= 0
+        np.add.at(tf, (owner[mask], hit[mask]), 1.0)
+    return tf, lengths
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from qa import store
+from qa.candidates import count_columns
 from qa.errors import InputError
 from qa.lexical import tokens
 from qa.retrieval import MODES, Hit, Retriever, bm25
@@ -174,5 +175,7 @@ def test_store_wide_bm25_equals_bm25s_over_the_same_texts(index: IndexData) -> N
     for question in [*QUESTIONS, "the the Kenya Kenya police"]:
         q = [t for t in tokens(question) if t in reference.vocab_dict]
         df = {t: index.df(t)[0] for t in q}
-        ours = bm25([tokens(t) for t in texts], q, df, st.sentences, st.sentence_tokens)
+        columns = list(dict.fromkeys(q))
+        tf, lengths = count_columns([tokens(t) for t in texts], columns)
+        ours = bm25(tf, lengths, columns, q, df, st.sentences, st.sentence_tokens)
         assert np.allclose(ours, reference.get_scores(q), rtol=1e-4, atol=1e-5)
