@@ -8,6 +8,7 @@ same answers whenever the candidates hold the passages that matter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -29,29 +30,54 @@ class CorpusStats:
 
 @dataclass
 class Candidates:
-    """Candidate passages with their vectors and tokens, sentences in passage order.
+    """Candidate passages with their vectors and the counts BM25 needs, sentences in passage order.
 
-    `sentence_df`/`passage_df` give, for each token of the question, in how many live sentences/passages of
-    the whole store it occurs; `known_terms` is the subset of the question's content terms that occur
-    anywhere in the store (passage text or an article title).
+    The columns of `sentence_tf`/`passage_tf` are `columns`: the distinct tokens and content terms of the
+    question (see `question_columns`). `sentence_df`/`passage_df` give, for each column, in how many live
+    sentences/passages of the whole store it occurs; `known_terms` is the subset of the question's content
+    terms that occur anywhere in the store (passage text or an article title). `passages` may be a lazy
+    sequence: a store can parse a passage only when it is looked at.
     """
 
     keys: list[object]  # the store's id of each passage, stable while the index is open
-    passages: list[Passage]
+    passages: Sequence[Passage]
+    sources: list[str]
+    dates: list[str | None]
+    counts: np.ndarray  # (P,) sentences per passage
     passage_vectors: np.ndarray  # (P, dim) float32
-    sentence_vectors: np.ndarray  # (S, dim) float32, S = sum of len(p.sentences)
+    sentence_vectors: np.ndarray  # (S, dim) float32, S = counts.sum()
     window_vectors: np.ndarray  # (S, dim) float32
-    sentence_tokens: list[list[str]]  # qa.lexical.tokens of each sentence text
-    passage_tokens: list[list[str]]  # qa.lexical.tokens of each representation.passage_text
+    columns: list[str]
+    sentence_tf: np.ndarray  # (S, len(columns)) occurrences of each column's token in each sentence
+    sentence_len: np.ndarray  # (S,) BM25 tokens of each sentence
+    passage_tf: np.ndarray  # (P, len(columns)), over the passage text with its section heading
+    passage_len: np.ndarray  # (P,)
     sentence_df: dict[str, int]
     passage_df: dict[str, int]
     known_terms: frozenset[str]
     stats: CorpusStats
 
     def __post_init__(self) -> None:
-        counts = np.array([len(p.sentences) for p in self.passages], dtype=np.int64)
-        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
+        counts = np.asarray(self.counts, dtype=np.int64)
         self.counts = counts
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
+
+
+def question_columns(tokens: list[str], terms: list[str]) -> list[str]:
+    """The tokens a store counts for a question: its BM25 tokens and its content terms, each once."""
+    return list(dict.fromkeys(tokens + terms))
+
+
+def count_columns(token_lists: Sequence[Sequence[str]], columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(tf, lengths) of token lists for `columns`: a store that holds tokens as strings builds its candidates with this."""
+    col = {t: j for j, t in enumerate(columns)}
+    tf = np.zeros((len(token_lists), len(columns)), dtype=np.float32)
+    for i, toks in enumerate(token_lists):
+        for t in toks:
+            j = col.get(t)
+            if j is not None:
+                tf[i, j] += 1
+    return tf, np.array([len(t) for t in token_lists], dtype=np.int64)
 
 
 class CandidateSource(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,10 @@ from qa import store
 from qa.documents import Document, find_files, load_file
 from qa.embedder import Embedder
 from qa.errors import IndexCorruptError, ModelMismatchError, SourceError
+from qa.lexical import tokens
 from qa.passages import Passage, split_document
 from qa.representation import passage_text, sentence_texts, window_texts
+from qa.segment import Segment, SegmentData, write_segment
 
 Progress = Callable[[int, int], None]  # (passages embedded so far, passages to embed)
 
@@ -81,6 +83,84 @@ def embed_passages(passages: list[Passage], embedder: Embedder, progress: Progre
     return pv, sv, wv
 
 
+MERGE_ALL = 5_000  # an index of at most this many live passages is kept as one segment
+MAX_SEGMENTS = 8  # beyond this, every segment but the largest is merged into one
+
+
+class _SegmentBuilder:
+    """Collects passages, vectors and token ids for a new segment, old rows and new ones alike."""
+
+    def __init__(self) -> None:
+        self.passages: list[Passage] = []
+        self.vectors: list[list[np.ndarray]] = [[], [], []]
+        self.vocab: dict[str, int] = {}
+        self.s_lens: list[np.ndarray] = []
+        self.s_ids: list[np.ndarray] = []
+        self.p_lens: list[np.ndarray] = []
+        self.p_ids: list[np.ndarray] = []
+
+    def _ids(self, toks: list[str]) -> np.ndarray:
+        vocab = self.vocab
+        return np.array([vocab.setdefault(t, len(vocab)) for t in toks], dtype=np.int32)
+
+    def add_new(self, passages: list[Passage], pv: np.ndarray, sv: np.ndarray, wv: np.ndarray) -> None:
+        """Freshly embedded passages; their texts are tokenised here."""
+        memo: dict[str, np.ndarray] = {}
+
+        def ids(text: str) -> np.ndarray:
+            if text not in memo:
+                memo[text] = self._ids(tokens(text))
+            return memo[text]
+
+        s = [ids(t) for p in passages for t in sentence_texts(p)]
+        ptoks = [ids(passage_text(p)) for p in passages]
+        self._append(passages, pv, sv, wv, s, ptoks)
+
+    def add_rows(self, seg: Segment, rows: np.ndarray) -> None:
+        """Live rows of an existing segment, vectors and tokens copied as they are."""
+        if not len(rows):
+            return
+        remap = self._ids(seg.vocab)
+        sp = np.asarray(seg.sentence_start)
+        srows = np.concatenate([np.arange(sp[r], sp[r + 1]) for r in rows])
+        sptr, sids = np.asarray(seg.sentence_token_ptr), np.asarray(seg.sentence_tokens)
+        pptr, pids = np.asarray(seg.passage_token_ptr), np.asarray(seg.passage_tokens)
+        self._append(list(seg.passages(rows)), np.asarray(seg.passage_vectors[rows]),
+                     np.asarray(seg.sentence_vectors[srows]), np.asarray(seg.window_vectors[srows]),
+                     [remap[sids[sptr[r]:sptr[r + 1]]] for r in srows], [remap[pids[pptr[r]:pptr[r + 1]]] for r in rows])
+
+    def _append(self, passages: list[Passage], pv: np.ndarray, sv: np.ndarray, wv: np.ndarray,
+                s_ids: list[np.ndarray], p_ids: list[np.ndarray]) -> None:
+        self.passages.extend(passages)
+        for part, v in zip(self.vectors, (pv, sv, wv), strict=True):
+            part.append(np.asarray(v, dtype=np.float16))
+        self.s_lens.append(np.array([len(a) for a in s_ids], dtype=np.int64))
+        self.s_ids.extend(s_ids)
+        self.p_lens.append(np.array([len(a) for a in p_ids], dtype=np.int64))
+        self.p_ids.extend(p_ids)
+
+    def build(self, dim: int) -> SegmentData:
+        def csr(lens: list[np.ndarray], ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            flat = np.concatenate(lens) if lens else np.zeros(0, np.int64)
+            ptr = np.zeros(len(flat) + 1, dtype=np.int64)
+            np.cumsum(flat, out=ptr[1:])
+            return ptr, (np.concatenate(ids) if ids else np.zeros(0, np.int32))
+
+        sptr, sids = csr(self.s_lens, self.s_ids)
+        pptr, pids = csr(self.p_lens, self.p_ids)
+        pv, sv, wv = (np.concatenate(p).reshape(-1, dim) if p else np.zeros((0, dim), np.float16)
+                      for p in self.vectors)
+        return SegmentData(self.passages, pv, sv, wv, list(self.vocab), sptr, sids, pptr, pids)
+
+
+def _rows_of(seg: Segment, source: str) -> np.ndarray:
+    try:
+        sid = seg.sources.index(source)
+    except ValueError:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.asarray(seg.passage_source) == sid)
+
+
 def ingest_documents(
     docs: list[Document],
     index_dir: Path,
@@ -96,7 +176,8 @@ def ingest_documents(
 
     Documents whose content hash is unchanged keep their vectors; indexed documents under one of
     `roots` that are not in `docs` are removed; everything else in the index is left alone.
-    The new index replaces the old one atomically.
+    Only the changed documents are written, as a new segment; the new manifest replaces the old
+    one atomically.
     """
     report = report or IngestReport()
     roots = [Path(r).resolve() for r in roots]
@@ -112,52 +193,52 @@ def ingest_documents(
                     f"index at {index_dir} was built with model {old.model!r}, not {embedder.name!r}: "
                     "use --rebuild to re-embed everything with the new model, or another --index"
                 )
-        old_rows: dict[str, list[int]] = {}
-        if old is not None:
-            for row, p in enumerate(old.passages):
-                old_rows.setdefault(p.source, []).append(row)
-        keep, fresh = plan_changes(old.documents if old is not None else {}, docs, roots, protect or set(), report)
-        if not report.changed:
-            report.passages = len(old.passages) if old is not None else 0
-            return report
+        try:
+            return _ingest(docs, index_dir, embedder, old, roots, protect or set(), report, progress)
+        finally:
+            if old is not None:
+                old.close()
 
-        new_passages = [split_document(d) for d in fresh]
-        flat_new = [p for ps in new_passages for p in ps]
-        pv_new, sv_new, wv_new = embed_passages(flat_new, embedder, progress)
 
-        passages: list[Passage] = []
-        pv_parts: list[np.ndarray] = []
-        sv_parts: list[np.ndarray] = []
-        wv_parts: list[np.ndarray] = []
-        records: dict[str, store.DocumentRecord] = {}
-        if old is not None:
-            for source in (s for s in old.documents if s in keep):
-                rows = old_rows.get(source, [])
-                passages.extend(old.passages[r] for r in rows)
-                pv_parts.append(np.asarray(old.passage_vectors[rows]))
-                srows = [s for r in rows for s in old.sentence_rows(r)]
-                sv_parts.append(np.asarray(old.sentence_vectors[srows]))
-                wv_parts.append(np.asarray(old.window_vectors[srows]))
-                records[source] = old.documents[source]
-        passages.extend(flat_new)
-        pv_parts.append(pv_new)
-        sv_parts.append(sv_new)
-        wv_parts.append(wv_new)
-        for d, ps in zip(fresh, new_passages, strict=True):
-            records[d.source] = store.DocumentRecord(d.source, d.content_hash, d.title, d.date, len(ps))
-        dim = embedder.dim
-        data = store.IndexData(
-            model=embedder.name,
-            dim=dim,
-            documents=records,
-            passages=passages,
-            passage_vectors=np.concatenate([a.reshape(-1, dim) for a in pv_parts]),
-            sentence_vectors=np.concatenate([a.reshape(-1, dim) for a in sv_parts]),
-            window_vectors=np.concatenate([a.reshape(-1, dim) for a in wv_parts]),
-        )
-        store.write_index(index_dir, data)
-        report.passages = len(passages)
+def _ingest(docs: list[Document], index_dir: Path, embedder: Embedder, old: store.IndexData | None,
+            roots: list[Path], protect: set[str], report: IngestReport, progress: Progress | None) -> IngestReport:
+    keep, fresh = plan_changes(old.documents if old is not None else {}, docs, roots, protect, report)
+    if not report.changed:
+        report.passages = old.size if old is not None else 0
         return report
+    new_passages = [split_document(d) for d in fresh]
+    flat_new = [p for ps in new_passages for p in ps]
+    pv_new, sv_new, wv_new = embed_passages(flat_new, embedder, progress)
+    dim = embedder.dim
+
+    kept = [old.documents[s] for s in old.documents if s in keep] if old is not None else []
+    segments = {seg.name: seg for seg in old.segments} if old is not None else {}
+    in_use = list(dict.fromkeys(r.segment for r in kept if r.passages))
+    size = {name: sum(r.passages for r in kept if r.segment == name) for name in in_use}
+    total = sum(size.values()) + len(flat_new)
+    if total <= MERGE_ALL:
+        merge = in_use
+    elif len(in_use) + 1 > MAX_SEGMENTS:
+        merge = [n for n in in_use if n != max(in_use, key=lambda n: size[n])]
+    else:
+        merge = []
+
+    builder = _SegmentBuilder()
+    for rec in kept:
+        if rec.segment in merge:
+            builder.add_rows(segments[rec.segment], _rows_of(segments[rec.segment], rec.source))
+    builder.add_new(flat_new, pv_new, sv_new, wv_new)
+    written = write_segment(index_dir, builder.build(dim), dim) if builder.passages else ""
+    records = []
+    for rec in kept:
+        moved = rec.segment in merge
+        records.append(replace(rec, segment=written) if moved else rec)
+    for d, ps in zip(fresh, new_passages, strict=True):
+        records.append(store.DocumentRecord(d.source, d.content_hash, d.title, d.date, len(ps), written if ps else ""))
+    live_segments = list(dict.fromkeys(r.segment for r in records if r.passages))
+    store.commit(index_dir, embedder.name, dim, records, live_segments)
+    report.passages = sum(r.passages for r in records)
+    return report
 
 
 def ingest_paths(

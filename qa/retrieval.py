@@ -1,25 +1,26 @@
 """Hybrid retrieval: dense cosines and BM25 fused by weighted scores, near-duplicate passages grouped.
 
-Scores are computed per sentence and pooled per passage. The weights were chosen on the tuning
+The store offers candidate passages (all of them when it is small); each candidate's sentences are
+scored exactly here, with store-wide BM25 counts, and the scores are pooled per passage. The weights were chosen on the tuning
 half of the SQuAD bench (see README, "How the weights were chosen"); weighted score fusion beat
 reciprocal-rank fusion there by 5 to 8 points of hit@1.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from qa.candidates import Candidates, CandidateSource
 from qa.dates import TimeHint, within
 from qa.dates import parse as parse_time
 from qa.embedder import Embedder
 from qa.errors import InputError
-from qa.lexical import BM25, TermCoverage, terms, tokens
+from qa.lexical import terms, tokens
 from qa.passages import Passage
-from qa.representation import passage_text, sentence_texts
-from qa.store import IndexData
 
 MODES = ("hybrid", "dense", "bm25")
 _NAME = r"(?:[A-Z][\w'’-]*[a-z][\w'’-]*|[A-Z]{2,})"
@@ -46,17 +47,21 @@ class Weights:
     recency: float = 0.2
 
 
+CANDIDATES = 200  # passages asked of the store per half (nearest vectors, best BM25); all of a small store
+
+
 @dataclass
 class Hit:
     """One retrieved passage (the best of its near-duplicate group) with its sentence scores."""
 
-    row: int
+    row: int  # position of the passage among the candidates
     passage: Passage
     score: float
     sentence_scores: np.ndarray  # SS of each sentence: which one answers
     sentence_dense: np.ndarray  # cosine of each sentence alone
     sentence_coverage: np.ndarray  # IDF-weighted share of the question's terms in each sentence
     also: list[Passage] = field(default_factory=list)  # the same passage in other articles
+    pool: Candidates | None = None  # the candidates it was found among
 
 
 @dataclass
@@ -68,6 +73,7 @@ class Query:
     tokens: list[str]
     terms: list[str]
     time: TimeHint = field(default_factory=TimeHint)
+    known_terms: frozenset[str] | None = None  # which of `terms` the store holds, once it was asked
 
 
 def _max_normalised(scores: np.ndarray) -> np.ndarray:
@@ -75,39 +81,64 @@ def _max_normalised(scores: np.ndarray) -> np.ndarray:
     return scores / top if top > 0 else scores
 
 
-class Retriever:
-    """Scores every passage of an index against a question; `mode` is hybrid, dense or bm25."""
+def bm25(tf: np.ndarray, lengths: np.ndarray, columns: list[str], query_tokens: list[str], df: dict[str, int],
+         n_docs: int, total_tokens: int, k1: float = 1.2, b: float = 0.9) -> np.ndarray:
+    """BM25 (ATIRE, as bm25s computes it) of each row of `tf` (counts of `columns`), with the store-wide
+    document frequencies `df` over `n_docs` documents of `total_tokens` tokens in all."""
+    weight = np.zeros(len(columns), dtype=np.float32)
+    for t in query_tokens:
+        if df.get(t, 0) > 0:
+            weight[columns.index(t)] += math.log(n_docs / df[t])  # a repeated query word counts again, as in bm25s
+    if not weight.any() or not len(tf):
+        return np.zeros(len(tf), dtype=np.float32)
+    dl = np.maximum(lengths.astype(np.float32), 1.0)
+    norm = k1 * (1 - b + b * dl / (total_tokens / n_docs))
+    return ((tf * (k1 + 1) / (tf + norm[:, None])) @ weight).astype(np.float32)
 
-    def __init__(self, index: IndexData, embedder: Embedder, weights: Weights | None = None) -> None:
-        self.index = index
+
+def coverage(tf: np.ndarray, columns: list[str], query_terms: list[str], df: dict[str, int] | None = None,
+             n_docs: int = 0) -> np.ndarray:
+    """Per row of `tf`: share of the question's distinct terms it holds, IDF-weighted when `df` is given."""
+    unique = list(dict.fromkeys(query_terms))
+    if not unique or not len(tf):
+        return np.zeros(len(tf), dtype=np.float32)
+    if df is None:
+        weights = np.ones(len(unique), dtype=np.float32)
+    else:
+        weights = np.array([math.log(1 + (n_docs - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in unique],
+                           dtype=np.float32)
+    present = tf[:, [columns.index(t) for t in unique]] > 0
+    return (present @ weights / weights.sum()).astype(np.float32)
+
+
+class Retriever:
+    """Scores the candidates a store returns for a question; `mode` is hybrid, dense or bm25."""
+
+    def __init__(self, source: CandidateSource, embedder: Embedder, weights: Weights | None = None,
+                 candidates: int = CANDIDATES) -> None:
+        self.source = source
         self.embedder = embedder
         self.weights = weights or Weights()
-        sentences = [s for p in index.passages for s in sentence_texts(p)]
-        self._sentence_bm25 = BM25(sentences)
-        self._passage_bm25 = BM25([passage_text(p) for p in index.passages])
-        self._sentence_cov = TermCoverage(sentences)
-        self._passage_cov = TermCoverage([passage_text(p) for p in index.passages])
-        self._passage_terms = [frozenset(terms(p.text)) for p in index.passages]
-        self._vocabulary = self._passage_cov.vocabulary | frozenset(
-            t for title in {p.title for p in index.passages if p.title} for t in terms(title))
-        self._length = np.minimum(np.array([len(tokens(s)) for s in sentences], dtype=np.float32) / 40, 1.0)
-        self._starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages)), side="left")
-        dated = sorted({p.date for p in index.passages if p.date})
-        # 0 for the oldest dated article, 1 for the newest; undated articles get nothing
-        self._recency = np.array([dated.index(p.date) / max(len(dated) - 1, 1) if p.date else 0.0
-                                  for p in index.passages], dtype=np.float32)
+        self.limit = candidates
 
-    def _time_signal(self, hint: TimeHint) -> np.ndarray | None:
+    @property
+    def index(self) -> CandidateSource:
+        return self.source
+
+    def _time_signal(self, hint: TimeHint, pool: Candidates) -> np.ndarray | None:
         """+1 for passages dated in the question's period, -1 for those dated outside it, 0 when unknown."""
         if hint.start is None and not hint.latest:
             return None
         w = self.weights
-        signal = np.zeros(len(self.index.passages), dtype=np.float32)
+        signal = np.zeros(len(pool.dates), dtype=np.float32)
         if hint.start is not None:
-            signal += w.date * np.array([{True: 1.0, False: -1.0, None: 0.0}[within(p.date, hint)]
-                                         for p in self.index.passages], dtype=np.float32)
+            signal += w.date * np.array([{True: 1.0, False: -1.0, None: 0.0}[within(d, hint)]
+                                         for d in pool.dates], dtype=np.float32)
         if hint.latest:
-            signal += w.recency * self._recency
+            dates = pool.stats.dates
+            rank = {d: i / max(len(dates) - 1, 1) for i, d in enumerate(dates)}
+            # 0 for the oldest dated article, 1 for the newest; undated articles get nothing
+            signal += w.recency * np.array([rank.get(d or "", 0.0) for d in pool.dates], dtype=np.float32)
         return signal
 
     def prepare(self, question: str) -> Query:
@@ -122,26 +153,35 @@ class Retriever:
         vectors = self.embedder.encode(texts)
         return [Query(q, v, tokens(q), terms(q), parse_time(q)) for q, v in zip(texts, vectors, strict=True)]
 
-    def _pool(self, per_sentence: np.ndarray) -> np.ndarray:
-        return np.maximum.reduceat(per_sentence, self._starts)
+    def candidates(self, query: Query, exclude: set[str] | None = None) -> Candidates:
+        """What the store offers for the question (and, on the way, which of its terms the store knows)."""
+        pool = self.source.candidates(query.vector, query.tokens, query.terms, self.limit, exclude)
+        query.known_terms = pool.known_terms
+        return pool
 
-    def _near_duplicate(self, a: int, b: int) -> bool:
+    def _near_duplicate(self, pool: Candidates, a: int, b: int, terms_of: dict[int, frozenset[str]]) -> bool:
         """Two passages say the same thing when most content terms of the shorter appear in the longer
         and their meanings are close (a short line sharing words with a long one is not a copy of it)."""
-        ta, tb = self._passage_terms[a], self._passage_terms[b]
+        for i in (a, b):
+            if i not in terms_of:
+                terms_of[i] = frozenset(terms(pool.passages[i].text))
+        ta, tb = terms_of[a], terms_of[b]
         small, large = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
         if not small or len(small & large) / len(small) < 0.8:
             return False
-        pv = self.index.passage_vectors
-        return float(np.dot(pv[a], pv[b])) >= 0.85
+        return float(np.dot(pool.passage_vectors[a], pool.passage_vectors[b])) >= 0.85
 
     def unknown_names(self, query: Query) -> list[str]:
         """Names in the question that no article mentions, when they must be what it is about: a
         several-word name whose last word never occurs ("Chancellor Olaf Scholz"), or every name of the question.
         A lone unknown word beside known names is let through: it may be a metonym ("Brussels" for the EU)."""
+        if query.known_terms is None:
+            self.candidates(query)
+        known_terms = query.known_terms or frozenset()
         runs = [m.group() for m in _NAME_RUN.finditer(query.text) if m.start() > 0]
+
         def known(words: str) -> bool:
-            return self._vocabulary.issuperset(terms(words))
+            return known_terms.issuperset(terms(words))
 
         unknown = [r for r in runs if not known(r)]
         # the last word of a several-word name is the one that identifies it ("Chancellor Olaf Scholz")
@@ -151,40 +191,56 @@ class Retriever:
 
     def echoes(self, hit: Hit, sentence: int, threshold: float = 0.9) -> list[Passage]:
         """Passages of other articles holding a sentence that says the same as `sentence` of `hit`
-        (the same quote carried by several outlets), one per article."""
-        row = self.index.sentence_rows(hit.row).start + sentence
-        sv = self.index.sentence_vectors
-        close = np.flatnonzero(np.asarray(sv) @ np.asarray(sv[row]) >= threshold)
+        (the same quote carried by several outlets), one per article, among the question's candidates."""
+        pool = hit.pool
+        if pool is None:
+            return []
+        sv = pool.sentence_vectors
+        close = np.flatnonzero(sv @ sv[pool.starts[hit.row] + sentence] >= threshold)
+        owner = np.repeat(np.arange(len(pool.counts)), pool.counts)
         seen = {hit.passage.source, *(p.source for p in hit.also)}
         out = []
         for r in close:
-            passage = self.index.passages[int(self.index.sentence_owner[r])]
-            if passage.source not in seen:
-                seen.add(passage.source)
-                out.append(passage)
+            row = int(owner[r])
+            if pool.sources[row] not in seen:
+                seen.add(pool.sources[row])
+                out.append(pool.passages[row])
         return out
 
-    def score(self, query: Query, mode: str = "hybrid") -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Passage scores and the per-sentence signals behind them."""
+    def score(self, query: Query, mode: str = "hybrid", pool: Candidates | None = None
+              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Scores of the candidate passages and the per-sentence signals behind them (`pool` is asked
+        of the store when not given)."""
+        pool = pool if pool is not None else self.candidates(query)
         w = self.weights
-        sd = np.asarray(self.index.sentence_vectors) @ query.vector
-        cd = np.asarray(self.index.window_vectors) @ query.vector
-        sb = _max_normalised(self._sentence_bm25.scores(query.tokens))
-        icov = self._sentence_cov.coverage(query.terms, weighted=True)
+        st = pool.stats
+        sd = pool.sentence_vectors @ query.vector
+        cd = pool.window_vectors @ query.vector
+        cols = pool.columns
+        sb = _max_normalised(bm25(pool.sentence_tf, pool.sentence_len, cols, query.tokens, pool.sentence_df,
+                                  st.sentences, st.sentence_tokens))
+        icov = coverage(pool.sentence_tf, cols, query.terms, pool.sentence_df, st.sentences)
+        starts = pool.starts
+
+        def pooled(x: np.ndarray) -> np.ndarray:
+            return np.maximum.reduceat(x, starts) if len(starts) else x[:0]
+
         if mode == "hybrid":
-            ss = sd + w.window * cd + w.bm25 * sb + w.coverage * icov + w.length * self._length
-            pcov = self._passage_cov.coverage(query.terms)
-            ps = (self._pool(sd) + self._pool(cd) + w.p_bm25 * self._pool(sb) + w.p_sentence * self._pool(ss)
-                  + w.p_coverage * pcov)
+            length = np.minimum(pool.sentence_len.astype(np.float32) / 40, 1.0)
+            ss = sd + w.window * cd + w.bm25 * sb + w.coverage * icov + w.length * length
+            pcov = coverage(pool.passage_tf, cols, query.terms)
+            ps = pooled(sd) + pooled(cd) + w.p_bm25 * pooled(sb) + w.p_sentence * pooled(ss) + w.p_coverage * pcov
         elif mode == "dense":
             ss = sd + w.window * cd
-            ps = self._pool(sd) + self._pool(cd)
+            ps = pooled(sd) + pooled(cd)
         elif mode == "bm25":
             ss = sb
-            ps = _max_normalised(self._passage_bm25.scores(query.tokens)) + w.p_bm25 * self._pool(sb)
+            pb = bm25(pool.passage_tf, pool.passage_len, cols, query.tokens, pool.passage_df, st.passages,
+                      st.passage_tokens)
+            ps = _max_normalised(pb) + w.p_bm25 * pooled(sb)
         else:
             raise InputError(f"unknown mode {mode!r}: use {', '.join(MODES)}")
-        time_signal = self._time_signal(query.time)
+        time_signal = self._time_signal(query.time, pool)
         if time_signal is not None:
             ps = ps + time_signal
         return ps, {"ss": ss, "sd": sd, "icov": icov}
@@ -192,24 +248,23 @@ class Retriever:
     def search(self, query: Query, k: int = 3, mode: str = "hybrid", pool: int = 30,
                exclude: set[str] | None = None) -> list[Hit]:
         """The `k` best passage groups for the query, best first; `exclude` leaves out whole sources."""
-        if not self.index.passages:
+        candidates = self.candidates(query, exclude)
+        if not len(candidates.counts):
             return []
-        ps, sig = self.score(query, mode)
-        if exclude:
-            ps = np.where([p.source in exclude for p in self.index.passages], -np.inf, ps)
+        ps, sig = self.score(query, mode, candidates)
         order = np.argsort(-ps, kind="stable")[: max(pool, k)]
         hits: list[Hit] = []
+        terms_of: dict[int, frozenset[str]] = {}
         for row in (int(r) for r in order):
-            if not np.isfinite(ps[row]):
-                break
-            passage = self.index.passages[row]
-            dup = next((h for h in hits if self._near_duplicate(h.row, row)), None)
+            passage = candidates.passages[row]
+            dup = next((h for h in hits if self._near_duplicate(candidates, h.row, row, terms_of)), None)
             if dup is not None:
                 if passage.source != dup.passage.source and all(passage.source != o.source for o in dup.also):
                     dup.also.append(passage)
                 continue
             if len(hits) < k:
-                rows = self.index.sentence_rows(row)
-                sl = slice(rows.start, rows.stop)
-                hits.append(Hit(row, passage, float(ps[row]), sig["ss"][sl], sig["sd"][sl], sig["icov"][sl]))
+                start = int(candidates.starts[row])
+                sl = slice(start, start + int(candidates.counts[row]))
+                hits.append(Hit(row, passage, float(ps[row]), sig["ss"][sl], sig["sd"][sl], sig["icov"][sl],
+                                pool=candidates))
         return hits

@@ -1,9 +1,14 @@
-"""The local vector store: a directory of numpy vectors and passage metadata, replaced atomically.
+"""The embedded vector store: immutable segments listed by a manifest that is swapped atomically.
 
-Layout: `CURRENT` names the live generation folder; each generation holds `manifest.json`,
-`passages.jsonl`, `passage_vectors.npy`, `sentence_vectors.npy` and `window_vectors.npy`. A write builds a new
-generation beside the old one and then swaps `CURRENT` with an atomic rename, so a crash or
-Ctrl-C at any point leaves the previous index whole.
+Layout of an index folder: `CURRENT` names the live manifest; `manifest-<id>.json` records the format,
+the model, every document (with the segment that holds its passages) and the segments; `seg-<id>/` are
+the segments (see `qa.segment`). An ingest writes the segment of the changed documents, then a new
+manifest, then replaces `CURRENT` by an atomic rename, so a crash at any point leaves the previous
+manifest and its segments whole, and a reader sees either the old index or the new one.
+
+A document's passages stop counting in an older segment as soon as the manifest names another segment
+for it (or drops it): updates and deletes never rewrite a segment. Small indexes are merged into a
+single segment at every ingest; large ones when segments pile up (see `qa.ingest`).
 """
 
 from __future__ import annotations
@@ -11,22 +16,24 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from qa.candidates import Candidates, CorpusStats, question_columns
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
 from qa.passages import Passage
+from qa.segment import Segment, _fsync_dir, _write_bytes, remove_folder, row_sets
 
-FORMAT = 2
+FORMAT = 3
 _CURRENT = "CURRENT"
+SMALL_INDEX = 2_000  # at most this many live passages: every passage is a candidate (exact search)
 
 
 @dataclass
@@ -38,89 +45,372 @@ class DocumentRecord:
     title: str | None
     date: str | None
     passages: int
-
-
-@dataclass
-class IndexData:
-    """An index in memory; the vectors are memory-mapped, not read whole."""
-
-    model: str
-    dim: int
-    documents: dict[str, DocumentRecord]
-    passages: list[Passage]
-    passage_vectors: np.ndarray
-    sentence_vectors: np.ndarray
-    window_vectors: np.ndarray  # each sentence with its neighbours, one row per sentence
-    path: Path | None = None
-    sentence_owner: np.ndarray = field(init=False)  # passage row of each sentence row
-
-    def __post_init__(self) -> None:
-        counts = [len(p.sentences) for p in self.passages]
-        self.sentence_owner = np.repeat(np.arange(len(self.passages), dtype=np.int64), counts)
-        n_sentences = len(self.sentence_owner)
-        if (n_sentences != len(self.sentence_vectors) or n_sentences != len(self.window_vectors)
-                or len(self.passages) != len(self.passage_vectors)):
-            raise IndexCorruptError("index vectors and passages disagree in number: re-ingest the corpus")
-
-    def sentence_rows(self, passage_row: int) -> range:
-        """Rows in `sentence_vectors` of the sentences of one passage."""
-        start = int(np.searchsorted(self.sentence_owner, passage_row, side="left"))
-        return range(start, start + len(self.passages[passage_row].sentences))
+    segment: str = ""  # the segment holding its passages
 
 
 def exists(index_dir: Path) -> bool:
     return (index_dir / _CURRENT).is_file()
 
 
-def _live_generation(index_dir: Path) -> Path:
+def damaged(index_dir: Path, why: str) -> IndexCorruptError:
+    """The one error for an index that cannot be read, naming it and the fix."""
+    return IndexCorruptError(f"the index at {index_dir} is damaged ({why}): rebuild it with `qa ingest --rebuild PATH`")
+
+
+def _read_manifest(index_dir: Path) -> dict:
     try:
         name = (index_dir / _CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise IndexMissingError(f"no index at {index_dir}: run `qa ingest PATH` first") from None
     except OSError as exc:
-        raise IndexCorruptError(f"cannot read index at {index_dir}: {exc.strerror}") from None
-    gen = index_dir / name
-    if not name or "/" in name or not gen.is_dir():
-        raise IndexCorruptError(f"index at {index_dir} is damaged (missing {name!r}): re-ingest with `qa ingest`")
-    return gen
+        raise damaged(index_dir, exc.strerror or "unreadable") from None
+    if name.startswith("gen-"):
+        raise damaged(index_dir, "it was written by an older version of qa")
+    if not name.startswith("manifest-") or "/" in name:
+        raise damaged(index_dir, f"CURRENT names {name[:40]!r}")
+    try:
+        manifest = json.loads((index_dir / name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _Moved() from None
+    except (OSError, ValueError) as exc:
+        raise damaged(index_dir, f"{name}: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        got = manifest.get("format") if isinstance(manifest, dict) else None
+        raise damaged(index_dir, f"format {got}, this version reads {FORMAT}")
+    manifest["_name"] = name
+    return manifest
+
+
+class _Moved(Exception):
+    """The manifest named by CURRENT was replaced between two reads: read CURRENT again."""
+
+
+def _current_name(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / _CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
 
 
 def open_index(index_dir: Path, model: str | None = None) -> IndexData:
     """Open the live index; with `model`, refuse an index built with a different model."""
-    gen = _live_generation(index_dir)
-    try:
-        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT:
-            raise IndexCorruptError(f"index at {index_dir} has format {manifest.get('format')}, expected {FORMAT}: re-ingest")
+    for _ in range(5):  # a concurrent ingest may swap CURRENT and remove the old manifest mid-open
+        before = _current_name(index_dir)
+        try:
+            manifest = _read_manifest(index_dir)
+            segments = [Segment(index_dir / s) for s in manifest["segments"]]
+        except _Moved:
+            continue
+        except IndexCorruptError as exc:
+            if _current_name(index_dir) != before:
+                continue
+            raise exc if str(exc).startswith("the index at") else damaged(index_dir, str(exc)) from None
+        except (KeyError, TypeError) as exc:
+            raise damaged(index_dir, f"manifest lacks {exc}") from None
         if model is not None and manifest["model"] != model:
             raise ModelMismatchError(
                 f"index at {index_dir} was built with model {manifest['model']!r}, not {model!r}: "
                 f"re-ingest with --model {model} into a new --index, or use --model {manifest['model']}"
             )
-        with open(gen / "passages.jsonl", encoding="utf-8") as fh:
-            passages = [Passage.from_dict(json.loads(line)) for line in fh if line.strip()]
-        pv = np.load(gen / "passage_vectors.npy", mmap_mode="r")
-        sv = np.load(gen / "sentence_vectors.npy", mmap_mode="r")
-        wv = np.load(gen / "window_vectors.npy", mmap_mode="r")
-        docs = {d["source"]: DocumentRecord(**d) for d in manifest["documents"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexCorruptError(f"index at {index_dir} cannot be read ({exc}): re-ingest with `qa ingest`") from None
-    return IndexData(manifest["model"], int(manifest["dim"]), docs, passages, pv, sv, wv, path=index_dir)
+        try:
+            docs = {d["source"]: DocumentRecord(**d) for d in manifest["documents"]}
+            return IndexData(manifest["model"], int(manifest["dim"]), docs, segments, path=index_dir,
+                             manifest=manifest["_name"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise damaged(index_dir, f"bad manifest: {exc}") from None
+    raise damaged(index_dir, "CURRENT keeps changing")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+class IndexData:
+    """An open index: its documents, its segments, and the candidates for a question (a CandidateSource)."""
+
+    def __init__(self, model: str, dim: int, documents: dict[str, DocumentRecord], segments: list[Segment],
+                 path: Path | None = None, manifest: str = "") -> None:
+        self.model = model
+        self.dim = dim
+        self.documents = documents
+        self.segments = segments
+        self.path = path
+        self.manifest = manifest
+        self.live: list[np.ndarray] = []  # per segment: which passage rows are live
+        for seg in segments:
+            holds = np.array([documents.get(s) is not None and documents[s].segment == seg.name for s in seg.sources],
+                             dtype=bool)
+            self.live.append(holds[np.asarray(seg.passage_source)] if seg.size else np.zeros(0, dtype=bool))
+        self.size = int(sum(int(m.sum()) for m in self.live))
+        self._df_cache: dict[str, tuple[int, int]] = {}
+        self._dead_df = [self._dead_counts(seg, m) for seg, m in zip(segments, self.live, strict=True)]
+        self.stats = self._stats()
+
+    # ---- store-wide statistics, exact for live rows -------------------------------------------------------
+
+    @staticmethod
+    def _dead_counts(seg: Segment, live: np.ndarray) -> np.ndarray | None:
+        """Document frequencies of the segment's dead rows, to subtract from its own (None when all live)."""
+        dead = np.flatnonzero(~live)
+        if len(dead) == 0:
+            return None
+        n = len(seg.vocab)
+        sp, st = np.asarray(seg.sentence_start), np.asarray(seg.sentence_token_ptr)
+        srows = np.concatenate([np.arange(sp[r], sp[r + 1]) for r in dead])
+        s_ptr, s_ids = _gather_csr(st, np.asarray(seg.sentence_tokens), srows)
+        p_ptr, p_ids = _gather_csr(np.asarray(seg.passage_token_ptr), np.asarray(seg.passage_tokens), dead)
+        return np.stack([row_sets(s_ptr, s_ids, n), row_sets(p_ptr, p_ids, n)], axis=1)
+
+    def _stats(self) -> CorpusStats:
+        passages = sentences = p_tokens = s_tokens = 0
+        for seg, live in zip(self.segments, self.live, strict=True):
+            rows = np.flatnonzero(live)
+            if not len(rows):
+                continue
+            sp = np.asarray(seg.sentence_start)
+            counts = sp[rows + 1] - sp[rows]
+            passages += len(rows)
+            sentences += int(counts.sum())
+            plen = np.diff(np.asarray(seg.passage_token_ptr))[rows]
+            p_tokens += int(np.maximum(plen, 1).sum())
+            slen = np.maximum(np.diff(np.asarray(seg.sentence_token_ptr)), 1)
+            if len(rows) == seg.size:
+                s_tokens += int(slen.sum())
+            else:
+                s_tokens += int(sum(slen[sp[r]:sp[r + 1]].sum() for r in rows))
+        dates = sorted({d.date for d in self.documents.values() if d.date})
+        return CorpusStats(passages, sentences, p_tokens, s_tokens, dates)
+
+    def df(self, token: str) -> tuple[int, int]:
+        """(live sentences, live passages) holding `token`."""
+        hit = self._df_cache.get(token)
+        if hit is None:
+            s = p = 0
+            for seg, dead in zip(self.segments, self._dead_df, strict=True):
+                tid = seg.token_id.get(token)
+                if tid is not None:
+                    row = np.asarray(seg.df[tid], dtype=np.int64) - (dead[tid] if dead is not None else 0)
+                    s, p = s + int(row[0]), p + int(row[1])
+            hit = self._df_cache[token] = (s, p)
+        return hit
+
+    @cached_property
+    def title_terms(self) -> frozenset[str]:
+        from qa.lexical import terms
+
+        return frozenset(t for d in self.documents.values() if d.title for t in terms(d.title))
+
+    # ---- candidates -----------------------------------------------------------------------------------------
+
+    def candidates(self, vector: np.ndarray, tokens: list[str], terms: list[str], limit: int,
+                   exclude: set[str] | None = None) -> Candidates:
+        """Every live passage of a small index; otherwise the `limit` nearest by vector and the `limit` best
+        by BM25 over the question's terms, from each segment, merged store-wide."""
+        picked: list[tuple[int, np.ndarray]] = []
+        q = np.asarray(vector, dtype=np.float32)
+        for i, (seg, live) in enumerate(zip(self.segments, self.live, strict=True)):
+            if self.size <= max(SMALL_INDEX, limit):
+                picked.append((i, np.flatnonzero(live)))
+                continue
+            picked.append((i, self._segment_candidates(seg, live, q, terms, limit)))
+        if self.size > max(SMALL_INDEX, limit):
+            picked = self._best_across_segments(picked, q, terms, limit)
+        return self._gather(picked, tokens, terms, exclude)
+
+    def _segment_candidates(self, seg: Segment, live: np.ndarray, q: np.ndarray, terms: list[str],
+                            limit: int) -> np.ndarray:
+        dead = seg.size - int(live.sum())
+        if seg.ann is not None:
+            found = seg.ann.search(q, min(seg.size, limit + dead if dead < 4 * limit else 4 * limit))  # type: ignore[attr-defined]
+            dense = np.asarray(found.keys, dtype=np.int64)
+        else:
+            dense = _top(np.where(live, seg.passage_vectors32 @ q, -np.inf), limit)
+        lexical = np.zeros(0, dtype=np.int64)
+        if terms:
+            scores = seg.lexical_scores(terms)
+            lexical = _top(np.where(live & (scores > 0), scores, -np.inf), limit)
+        rows = np.unique(np.concatenate([dense, lexical]))
+        return rows[live[rows]]
+
+    def _best_across_segments(self, picked: list[tuple[int, np.ndarray]], q: np.ndarray, terms: list[str],
+                              limit: int) -> list[tuple[int, np.ndarray]]:
+        """With several segments, keep the store-wide `limit` best by cosine and by lexical score."""
+        if len(picked) == 1:
+            return picked
+        cos: list[np.ndarray] = []
+        lex: list[np.ndarray] = []
+        where: list[tuple[int, int]] = []
+        for i, rows in picked:
+            seg = self.segments[i]
+            cos.append(np.asarray(seg.passage_vectors[rows], dtype=np.float32) @ q)
+            lex.append(seg.lexical_scores(terms)[rows] if terms else np.zeros(len(rows), np.float32))
+            where.extend((i, int(r)) for r in rows)
+        c, lx = np.concatenate(cos), np.concatenate(lex)
+        keep = np.unique(np.concatenate([_top(c, limit), _top(np.where(lx > 0, lx, -np.inf), limit)]))
+        out: dict[int, list[int]] = {}
+        for j in keep:
+            i, r = where[int(j)]
+            out.setdefault(i, []).append(r)
+        return [(i, np.array(sorted(rows), dtype=np.int64)) for i, rows in sorted(out.items())]
+
+    def _gather(self, picked: list[tuple[int, np.ndarray]], tokens: list[str], terms: list[str],
+                exclude: set[str] | None) -> Candidates:
+        columns = question_columns(tokens, terms)
+        keys: list[object] = []
+        where: list[tuple[Segment, int]] = []
+        sources: list[str] = []
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("counts", "pv", "sv", "wv", "stf", "slen", "ptf", "plen")}
+        for i, rows in picked:
+            seg = self.segments[i]
+            seg_sources = [seg.sources[j] for j in np.asarray(seg.passage_source)[rows]]
+            if exclude:
+                keep = [j for j, src in enumerate(seg_sources) if src not in exclude]
+                rows, seg_sources = rows[keep], [seg_sources[j] for j in keep]
+            if not len(rows):
+                continue
+            sp = np.asarray(seg.sentence_start)
+            counts = sp[rows + 1] - sp[rows]
+            srows = _expand(sp[rows], counts)
+            keys.extend((seg.name, int(r)) for r in rows)
+            where.extend((seg, int(r)) for r in rows)
+            sources.extend(seg_sources)
+            parts["counts"].append(counts)
+            parts["pv"].append(np.asarray(seg.passage_vectors[rows], dtype=np.float32))
+            parts["sv"].append(np.asarray(seg.sentence_vectors[srows], dtype=np.float32))
+            parts["wv"].append(np.asarray(seg.window_vectors[srows], dtype=np.float32))
+            local = np.array([seg.token_id.get(t, -1) for t in columns], dtype=np.int64)
+            for rows_, ptr, ids, tf_key, len_key in ((srows, seg.sentence_token_ptr, seg.sentence_tokens, "stf", "slen"),
+                                                     (rows, seg.passage_token_ptr, seg.passage_tokens, "ptf", "plen")):
+                tf, lengths = _count(np.asarray(ptr), ids, rows_, local, len(seg.vocab))
+                parts[tf_key].append(tf)
+                parts[len_key].append(lengths)
+        dim, q = self.dim, len(columns)
+
+        def cat(key: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+            return np.concatenate(parts[key]) if parts[key] else np.zeros(shape, dtype=dtype)
+
+        dfs = {t: self.df(t) for t in columns}
+        known = frozenset(t for t in terms if dfs[t][1] > 0 or t in self.title_terms)
+        return Candidates(
+            keys=keys, passages=LazyPassages(where), sources=sources,
+            dates=[self.documents[src].date for src in sources], counts=cat("counts", (0,), np.int64),
+            passage_vectors=cat("pv", (0, dim), np.float32), sentence_vectors=cat("sv", (0, dim), np.float32),
+            window_vectors=cat("wv", (0, dim), np.float32), columns=columns,
+            sentence_tf=cat("stf", (0, q), np.float32), sentence_len=cat("slen", (0,), np.int64),
+            passage_tf=cat("ptf", (0, q), np.float32), passage_len=cat("plen", (0,), np.int64),
+            sentence_df={t: d[0] for t, d in dfs.items()}, passage_df={t: d[1] for t, d in dfs.items()},
+            known_terms=known, stats=self.stats,
+        )
+
+    # ---- the whole index, for evaluation, tests and merging -------------------------------------------------
+
+    def rows(self) -> Iterator[tuple[Segment, np.ndarray]]:
+        """Each segment with its live passage rows, in index order."""
+        for seg, live in zip(self.segments, self.live, strict=True):
+            yield seg, np.flatnonzero(live)
+
+    @cached_property
+    def passages(self) -> list[Passage]:
+        return [p for seg, rows in self.rows() for p in seg.passages(rows)]
+
+    def _vectors(self, kind: str) -> np.ndarray:
+        parts = []
+        for seg, rows in self.rows():
+            array = getattr(seg, f"{kind}_vectors")
+            if kind != "passage":
+                sp = np.asarray(seg.sentence_start)
+                rows = np.concatenate([np.arange(sp[r], sp[r + 1]) for r in rows]) if len(rows) else rows
+            parts.append(np.asarray(array[rows], dtype=np.float32))
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
+
+    @cached_property
+    def passage_vectors(self) -> np.ndarray:
+        return self._vectors("passage")
+
+    @cached_property
+    def sentence_vectors(self) -> np.ndarray:
+        return self._vectors("sentence")
+
+    @cached_property
+    def window_vectors(self) -> np.ndarray:
+        return self._vectors("window")
+
+    @cached_property
+    def sentence_owner(self) -> np.ndarray:
+        counts = [len(p.sentences) for p in self.passages]
+        return np.repeat(np.arange(len(self.passages), dtype=np.int64), counts)
+
+    def sentence_rows(self, passage_row: int) -> range:
+        """Rows in `sentence_vectors` of the sentences of passage `passage_row` (in `passages` order)."""
+        start = int(np.searchsorted(self.sentence_owner, passage_row, side="left"))
+        return range(start, start + len(self.passages[passage_row].sentences))
+
+    def close(self) -> None:
+        for seg in self.segments:
+            seg.close()
 
 
-def _write_file(path: Path, write: Any) -> None:
-    with open(path, "wb") as fh:
-        write(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
+class LazyPassages(Sequence[Passage]):
+    """Candidate passages parsed from their segment only when looked at (most candidates never are)."""
+
+    def __init__(self, where: list[tuple[Segment, int]]) -> None:
+        self._where = where
+        self._cache: dict[int, Passage] = {}
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        hit = self._cache.get(i)
+        if hit is None:
+            seg, row = self._where[i]
+            hit = self._cache[i] = seg.passage(row)
+        return hit
+
+
+def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
+def _count(ptr: np.ndarray, ids: np.ndarray, rows: np.ndarray, local: np.ndarray, n_vocab: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """tf of the question's columns (`local`: their ids in this segment, -1 when absent) in each CSR row, and
+    each row's length."""
+    lengths = ptr[rows + 1] - ptr[rows]
+    tf = np.zeros((len(rows), len(local)), dtype=np.float32)
+    present = local >= 0
+    if present.any() and len(rows):
+        column = np.full(n_vocab, -1, dtype=np.int64)
+        column[local[present]] = np.flatnonzero(present)
+        hit = column[np.asarray(ids[_expand(ptr[rows], lengths)])]
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        mask = hit >= 0
+        np.add.at(tf, (owner[mask], hit[mask]), 1.0)
+    return tf, lengths
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` highest finite scores (unordered)."""
+    finite = np.isfinite(scores)
+    if finite.sum() <= k:
+        return np.flatnonzero(finite)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.isfinite(scores[part])]
+
+
+def _gather_csr(ptr: np.ndarray, ids: np.ndarray, rows: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sub-CSR of `rows`."""
+    rows = np.asarray(rows, dtype=np.int64)
+    lengths = ptr[rows + 1] - ptr[rows]
+    new_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_ptr[1:])
+    picked = np.concatenate([ids[ptr[r]:ptr[r + 1]] for r in rows]) if len(rows) else np.zeros(0, np.int32)
+    return new_ptr, picked
 
 
 @contextmanager
@@ -135,36 +425,31 @@ def write_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def write_index(index_dir: Path, data: IndexData) -> None:
-    """Write `data` as the new live generation of the index at `index_dir`, atomically.
+def commit(index_dir: Path, model: str, dim: int, documents: list[DocumentRecord], segments: list[str]) -> None:
+    """Make a new manifest of `documents` in `segments` the live index, atomically; then remove what no
+    manifest refers to any more (the previous manifest, merged segments, leftovers of killed writes).
 
-    Call under `write_lock`. Old generations and leftovers of interrupted writes are removed after the swap.
+    Call under `write_lock`, after the segments are written.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    tmp = index_dir / f".tmp-{name}"
-    tmp.mkdir()
+    name = f"manifest-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.json"
     manifest = {
         "format": FORMAT,
-        "model": data.model,
-        "dim": data.dim,
+        "model": model,
+        "dim": dim,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "documents": [vars(d) for d in data.documents.values()],
+        "segments": segments,
+        "documents": [asdict(d) for d in documents],
     }
-    _write_file(tmp / "manifest.json", lambda fh: fh.write(json.dumps(manifest, indent=1).encode()))
-    _write_file(
-        tmp / "passages.jsonl",
-        lambda fh: fh.writelines((json.dumps(p.to_dict(), ensure_ascii=False) + "\n").encode() for p in data.passages),
-    )
-    _write_file(tmp / "passage_vectors.npy", lambda fh: np.save(fh, np.ascontiguousarray(data.passage_vectors, dtype=np.float32)))
-    _write_file(tmp / "sentence_vectors.npy", lambda fh: np.save(fh, np.ascontiguousarray(data.sentence_vectors, dtype=np.float32)))
-    _write_file(tmp / "window_vectors.npy", lambda fh: np.save(fh, np.ascontiguousarray(data.window_vectors, dtype=np.float32)))
-    _fsync_dir(tmp)
-    tmp.rename(index_dir / name)
+    _write_bytes(index_dir / name, json.dumps(manifest, ensure_ascii=False, indent=0).encode())
     pointer = index_dir / f".{_CURRENT}.tmp"
-    _write_file(pointer, lambda fh: fh.write(name.encode()))
+    _write_bytes(pointer, name.encode())
     os.replace(pointer, index_dir / _CURRENT)  # the commit point
     _fsync_dir(index_dir)
-    for old in index_dir.iterdir():
-        if old.name != name and (old.name.startswith("gen-") or old.name.startswith(".tmp-gen-")):
-            shutil.rmtree(old, ignore_errors=True)
+    live = {name, *segments}
+    for entry in index_dir.iterdir():
+        if entry.name in live:
+            continue
+        if entry.name.startswith(("seg-", ".tmp-seg-", "gen-", ".tmp-gen-")):
+            remove_folder(entry)
+        elif entry.name.startswith("manifest-"):
+            entry.unlink(missing_ok=True)

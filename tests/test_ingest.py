@@ -74,7 +74,7 @@ def assert_index_matches_files(index: Path, files: list[Path], tiny: TinyEmbedde
     for key, (p, pv, sv, wv) in want.items():
         gp, gpv, gsv, gwv = got[key]
         assert gp == p
-        assert np.allclose(gpv, pv) and np.allclose(gsv, sv) and np.allclose(gwv, wv)
+        assert all(np.allclose(a, b, atol=2e-3) for a, b in ((gpv, pv), (gsv, sv), (gwv, wv)))  # stored as float16
 
 
 def seed_files(folder: Path) -> dict[str, Path]:
@@ -202,12 +202,12 @@ def test_real_model_vectors_are_those_of_the_passages(seeds_index: Path, embedde
     data = store.open_index(seeds_index, model=embedder.name)
     rows = list(range(0, len(data.passages), 7))
     fresh = embedder.encode([passage_text(data.passages[r]) for r in rows])
-    assert np.allclose(np.asarray(data.passage_vectors[rows]), fresh, atol=1e-4)
+    assert np.allclose(np.asarray(data.passage_vectors[rows]), fresh, atol=2e-3)
     for r in rows:
         srows = data.sentence_rows(r)
         sv = embedder.encode(sentence_texts(data.passages[r]))
-        assert np.allclose(np.asarray(data.sentence_vectors[srows.start:srows.stop]), sv, atol=1e-4)
-    assert np.allclose(np.linalg.norm(np.asarray(data.sentence_vectors), axis=1), 1.0, atol=1e-4)
+        assert np.allclose(np.asarray(data.sentence_vectors[srows.start:srows.stop]), sv, atol=2e-3)
+    assert np.allclose(np.linalg.norm(np.asarray(data.sentence_vectors), axis=1), 1.0, atol=2e-3)
 
 
 # ---- any sequence of edits and ingests ends with the index a fresh build would give -------------------------

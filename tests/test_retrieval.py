@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from qa import store
+from qa.candidates import count_columns
 from qa.errors import InputError
-from qa.retrieval import MODES, Hit, Retriever
+from qa.lexical import tokens
+from qa.retrieval import MODES, Hit, Retriever, bm25
 from qa.store import IndexData
 
 
@@ -68,23 +70,25 @@ def test_statement_quoted_by_two_outlets_comes_once(retriever: Retriever, mode: 
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_hits_are_never_near_duplicates_of_each_other(retriever: Retriever, question: str) -> None:
-    passages = retriever.index.passages
     hits = retriever.search(retriever.prepare(question), k=10)
+    pool = hits[0].pool
+    assert pool is not None
     for i, a in enumerate(hits):
         for b in hits[i + 1:]:
-            assert not retriever._near_duplicate(a.row, b.row), (a.passage.text, b.passage.text)
+            assert not retriever._near_duplicate(pool, a.row, b.row, {}), (a.passage.text, b.passage.text)
         sources = [o.source for o in a.also]
         assert len(set(sources)) == len(sources) and a.passage.source not in sources
         for o in a.also:
-            assert retriever._near_duplicate(a.row, passages.index(o))
+            assert retriever._near_duplicate(pool, a.row, pool.passages.index(o), {})
 
 
 def test_a_short_line_sharing_words_with_a_long_one_is_not_a_copy(retriever: Retriever) -> None:
     """000_ line 19 (Ruto briefed Trump on the mission) and line 21 (the quote, with more in it) share
     their words but not their meaning: both can be retrieved."""
-    rows = {(prefix(p.source), p.line_start): r for r, p in enumerate(retriever.index.passages)}
-    assert not retriever._near_duplicate(rows[("000_", 19)], rows[("000_", 21)])
-    assert retriever._near_duplicate(rows[("003_", 11)], rows[("004_", 9)])  # the same STIP quote
+    pool = retriever.candidates(retriever.prepare("Ruto"))
+    rows = {(prefix(p.source), p.line_start): r for r, p in enumerate(pool.passages)}
+    assert not retriever._near_duplicate(pool, rows[("000_", 19)], rows[("000_", 21)], {})
+    assert retriever._near_duplicate(pool, rows[("003_", 11)], rows[("004_", 9)], {})  # the same STIP quote
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -102,11 +106,13 @@ def test_every_mode_returns_k_hits_best_first(retriever: Retriever, mode: str, k
 
 def _check_against_brute_force(retriever: Retriever, hits: list[Hit], ps: np.ndarray) -> None:
     """search == walk the passages by descending score, keeping each one that repeats no kept passage."""
+    pool = hits[0].pool
+    assert pool is not None
     expected: list[int] = []
     for row in np.argsort(-ps, kind="stable"):
         if len(expected) == len(hits):
             break
-        if not any(retriever._near_duplicate(kept, int(row)) for kept in expected):
+        if not any(retriever._near_duplicate(pool, kept, int(row), {}) for kept in expected):
             expected.append(int(row))
     assert [h.row for h in hits] == expected
     assert [h.score for h in hits] == pytest.approx([float(ps[r]) for r in expected])
@@ -145,13 +151,31 @@ def test_k_larger_than_the_corpus_returns_every_distinct_passage(retriever: Retr
     passages = retriever.index.passages
     hits = retriever.search(retriever.prepare("Haiti mission"), k=500, pool=500)
     assert 0 < len(hits) < len(passages)
+    pool = hits[0].pool
+    assert pool is not None and len(pool.passages) == len(passages)
     kept = {h.row for h in hits}
     for row in range(len(passages)):
-        assert row in kept or any(retriever._near_duplicate(r, row) for r in kept)
+        assert row in kept or any(retriever._near_duplicate(pool, r, row, {}) for r in kept)
 
 
 def test_empty_index(embedder) -> None:  # type: ignore[no-untyped-def]
-    empty = IndexData("all-MiniLM-L6-v2", 384, {}, [], np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32),
-                      np.zeros((0, 384), np.float32))
+    empty = IndexData("all-MiniLM-L6-v2", 384, {}, [])
     r = Retriever(empty, embedder)
     assert r.search(r.prepare("Who did Ruto call?")) == []
+
+
+def test_store_wide_bm25_equals_bm25s_over_the_same_texts(index: IndexData) -> None:
+    """The candidate scorer's BM25 is the one bm25s computes (ATIRE, k1=1.2, b=0.9) on the whole collection."""
+    import bm25s
+
+    texts = [s for p in index.passages for s in p.sentence_texts()]
+    reference = bm25s.BM25(method="atire", k1=1.2, b=0.9)
+    reference.index([tokens(t) or ["\x00"] for t in texts], show_progress=False)
+    st = index.stats
+    for question in [*QUESTIONS, "the the Kenya Kenya police"]:
+        q = [t for t in tokens(question) if t in reference.vocab_dict]
+        df = {t: index.df(t)[0] for t in q}
+        columns = list(dict.fromkeys(q))
+        tf, lengths = count_columns([tokens(t) for t in texts], columns)
+        ours = bm25(tf, lengths, columns, q, df, st.sentences, st.sentence_tokens)
+        assert np.allclose(ours, reference.get_scores(q), rtol=1e-4, atol=1e-5)

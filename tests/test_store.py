@@ -1,4 +1,5 @@
-"""The vector store: round trips, damaged and mismatched indexes, and atomic replacement when a write dies."""
+"""The vector store: round trips, segments and their merging, exact statistics after updates, candidates of
+a large index, damaged and mismatched indexes, and atomic replacement when a write dies."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import numpy as np
 import pytest
 from tiny_embedder import TinyEmbedder
 
-from qa import store
+from qa import ingest, segment, store
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
 from qa.ingest import ingest_paths
+from qa.lexical import terms, tokens
 from qa.representation import passage_text, sentence_texts, window_texts
+
+F16 = 2e-3  # vectors are stored as float16
 
 
 @pytest.fixture
@@ -42,30 +46,152 @@ def assert_same(a: tuple, b: tuple) -> None:
     assert a[4] == b[4]
 
 
-def live_generation(index: Path) -> str:
-    return (index / "CURRENT").read_text(encoding="utf-8").strip()
+def manifest(index: Path) -> dict:
+    return json.loads((index / (index / "CURRENT").read_text(encoding="utf-8")).read_text(encoding="utf-8"))
+
+
+def segments(index: Path) -> list[Path]:
+    return [index / s for s in manifest(index)["segments"]]
+
+
+def assert_clean(index: Path) -> None:
+    """After a successful write only the pointer, the live manifest, its segments and the lock remain."""
+    live = {"CURRENT", ".lock", (index / "CURRENT").read_text(encoding="utf-8"), *manifest(index)["segments"]}
+    assert {p.name for p in index.iterdir()} == live
 
 
 def test_round_trip_keeps_passages_vectors_and_rows_aligned(built: Path, tiny: TinyEmbedder) -> None:
     data = store.open_index(built, model=tiny.name)
     assert data.model == tiny.name and data.dim == tiny.dim
-    assert len(data.documents) == 5
-    assert sum(d.passages for d in data.documents.values()) == len(data.passages)
+    assert len(data.documents) == 5 and len(segments(built)) == 1
+    assert sum(d.passages for d in data.documents.values()) == len(data.passages) == data.size
     for row, p in enumerate(data.passages):
-        assert np.allclose(data.passage_vectors[row], tiny.vector(passage_text(p)))
+        assert np.allclose(data.passage_vectors[row], tiny.vector(passage_text(p)), atol=F16)
         rows = data.sentence_rows(row)
         assert len(rows) == len(p.sentences)
         for r, s, w in zip(rows, sentence_texts(p), window_texts(p), strict=True):
             assert data.sentence_owner[r] == row
-            assert np.allclose(data.sentence_vectors[r], tiny.vector(s))
-            assert np.allclose(data.window_vectors[r], tiny.vector(w))
+            assert np.allclose(data.sentence_vectors[r], tiny.vector(s), atol=F16)
+            assert np.allclose(data.window_vectors[r], tiny.vector(w), atol=F16)
 
 
-def test_write_then_open_gives_back_the_same_data(built: Path, tmp_path: Path) -> None:
-    data = store.open_index(built)
-    copy = tmp_path / "copy"
-    store.write_index(copy, data)
-    assert_same(snapshot(copy), snapshot(built))
+def exact_counts(data: store.IndexData) -> tuple[dict[str, tuple[int, int]], tuple[int, int, int, int]]:
+    """Document frequencies and totals recomputed from the live passages' texts."""
+    df: dict[str, list[int]] = {}
+    s_tokens = p_tokens = sentences = 0
+    for p in data.passages:
+        for s in sentence_texts(p):
+            toks = tokens(s)
+            sentences += 1
+            s_tokens += max(len(toks), 1)
+            for t in set(toks):
+                df.setdefault(t, [0, 0])[0] += 1
+        toks = tokens(passage_text(p))
+        p_tokens += max(len(toks), 1)
+        for t in set(toks):
+            df.setdefault(t, [0, 0])[1] += 1
+    return {t: (a, b) for t, (a, b) in df.items()}, (len(data.passages), sentences, p_tokens, s_tokens)
+
+
+def assert_exact_statistics(index: Path) -> None:
+    data = store.open_index(index)
+    df, totals = exact_counts(data)
+    st = data.stats
+    assert (st.passages, st.sentences, st.passage_tokens, st.sentence_tokens) == totals
+    for t, counts in df.items():
+        assert data.df(t) == counts, t
+    assert data.df("zzzunseen") == (0, 0)
+
+
+def _edit_one_seed(folder: Path) -> Path:
+    path = sorted(folder.glob("003_*.txt"))[0]
+    path.write_text(path.read_text(encoding="utf-8") + "\nA new closing paragraph about the STIP talks.\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_a_small_index_stays_one_segment_and_its_statistics_exact(built: Path, seeds_copy: Path,
+                                                                  tiny: TinyEmbedder) -> None:
+    _edit_one_seed(seeds_copy)
+    (sorted(seeds_copy.glob("001_*.txt"))[0]).unlink()
+    report = ingest_paths([seeds_copy], built, tiny)
+    assert len(report.updated) == 1 and len(report.removed) == 1
+    assert len(segments(built)) == 1
+    assert_clean(built)
+    assert_exact_statistics(built)
+
+
+@pytest.fixture
+def segmented(built: Path, seeds_copy: Path, tiny: TinyEmbedder, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The seeds index after an update and a delete, with merging turned off: three segments, dead rows in them."""
+    monkeypatch.setattr(ingest, "MERGE_ALL", 0)
+    _edit_one_seed(seeds_copy)
+    ingest_paths([seeds_copy], built, tiny)
+    (sorted(seeds_copy.glob("001_*.txt"))[0]).unlink()
+    (seeds_copy / "extra.txt").write_text("Extra Report\n\nA second note on the STIP talks in Nairobi.\n", encoding="utf-8")
+    ingest_paths([seeds_copy], built, tiny)
+    return built
+
+
+def test_an_update_writes_only_the_changed_document(segmented: Path, seeds_copy: Path, tiny: TinyEmbedder) -> None:
+    segs = segments(segmented)
+    assert len(segs) == 3  # the first build, the edited article, the new one
+    first = json.loads((segs[0] / "segment.json").read_text(encoding="utf-8"))
+    assert len(first["sources"]) == 5  # the old segment is never rewritten: its edited and deleted rows are dead
+    data = store.open_index(segmented)
+    assert len(data.documents) == 5
+    assert not any("001_" in p.source for p in data.passages)
+    assert sum("STIP talks." in p.text for p in data.passages) == 1  # the new version only
+    assert_clean(segmented)
+
+
+def test_statistics_stay_exact_across_segments_with_dead_rows(segmented: Path) -> None:
+    assert_exact_statistics(segmented)
+
+
+def test_a_segmented_index_equals_a_fresh_build(segmented: Path, seeds_copy: Path, tiny: TinyEmbedder,
+                                                tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    ingest_paths([seeds_copy], fresh, tiny)
+    a, b = store.open_index(segmented), store.open_index(fresh)
+    key = {p.to_dict()["source"] + str(p.char_start): i for i, p in enumerate(b.passages)}
+    assert sorted(key) == sorted(p.source + str(p.char_start) for p in a.passages)
+    order = [key[p.source + str(p.char_start)] for p in a.passages]
+    assert np.array_equal(a.passage_vectors, b.passage_vectors[order])
+
+
+def test_segments_are_merged_when_they_pile_up(built: Path, seeds_copy: Path, tiny: TinyEmbedder,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "MERGE_ALL", 0)
+    monkeypatch.setattr(ingest, "MAX_SEGMENTS", 3)
+    counts = []
+    for i in range(5):
+        (seeds_copy / f"note{i}.txt").write_text(f"Note {i}\n\nThe talks went on for day number {i}.\n", encoding="utf-8")
+        ingest_paths([seeds_copy], built, tiny)
+        counts.append(len(segments(built)))
+    assert max(counts) <= 3 and counts[:2] == [2, 3]
+    assert len(store.open_index(built).documents) == 10
+    assert_exact_statistics(built)
+    assert_clean(built)
+
+
+def test_candidates_of_a_large_index_hold_the_exact_best(segmented: Path, tiny: TinyEmbedder,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the small-index size, candidates come from nearest vectors and BM25: the exact top passages by
+    cosine and by lexical match are among them, dead rows never are."""
+    data = store.open_index(segmented)
+    question = "What did Ruto say about the STIP talks?"
+    q = tiny.vector(question)
+    everything = data.candidates(q, tokens(question), terms(question), limit=10)
+    monkeypatch.setattr(store, "SMALL_INDEX", 0)
+    some = data.candidates(q, tokens(question), terms(question), limit=10)
+    assert 10 <= len(some.passages) <= 20 < len(everything.passages) == data.size
+    cos = everything.passage_vectors @ q
+    best = {everything.keys[i] for i in np.argsort(-cos)[:10]}
+    assert best <= set(some.keys)
+    assert not any("/001_" in p.source for p in some.passages)
+    assert {p.source for p in some.passages} <= set(data.documents)
+    assert some.sentence_df == everything.sentence_df and some.stats == everything.stats
 
 
 def test_missing_index(tmp_path: Path) -> None:
@@ -88,74 +214,93 @@ def test_ingest_with_another_model_is_refused_then_rebuilt(built: Path, seeds_co
     report = ingest_paths([seeds_copy], built, other, rebuild=True)
     assert len(report.added) == 5
     assert store.open_index(built, model="other-model").model == "other-model"
+    assert_clean(built)
 
 
-@pytest.mark.parametrize(
-    "damage",
-    ["dangling CURRENT", "empty CURRENT", "no passages", "bad manifest", "old format", "vectors disagree"],
-)
-def test_damaged_index_is_reported_not_crashed(built: Path, damage: str) -> None:
-    gen = built / live_generation(built)
+DAMAGES = ["dangling CURRENT", "empty CURRENT", "no passages", "bad manifest", "old format", "vectors truncated",
+           "vectors disagree", "passages truncated", "segment gone", "garbage vocabulary"]
+
+
+def damage_index(index: Path, damage: str) -> None:
+    seg = segments(index)[0]
+    live = index / (index / "CURRENT").read_text(encoding="utf-8")
     if damage == "dangling CURRENT":
-        (built / "CURRENT").write_text("gen-does-not-exist", encoding="utf-8")
+        (index / "CURRENT").write_text("manifest-does-not-exist.json", encoding="utf-8")
     elif damage == "empty CURRENT":
-        (built / "CURRENT").write_text("", encoding="utf-8")
+        (index / "CURRENT").write_text("", encoding="utf-8")
     elif damage == "no passages":
-        (gen / "passages.jsonl").unlink()
+        (seg / "passages.jsonl").unlink()
     elif damage == "bad manifest":
-        (gen / "manifest.json").write_text("{not json", encoding="utf-8")
+        live.write_text("{not json", encoding="utf-8")
     elif damage == "old format":
-        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-        (gen / "manifest.json").write_text(json.dumps({**manifest, "format": 1}), encoding="utf-8")
+        live.write_text(json.dumps({**manifest(index), "format": 1}), encoding="utf-8")
+    elif damage == "vectors truncated":
+        raw = (seg / "sentence_vectors.npy").read_bytes()
+        (seg / "sentence_vectors.npy").write_bytes(raw[: len(raw) // 2])
+    elif damage == "vectors disagree":
+        np.save(seg / "sentence_vectors.npy", np.zeros((3, 64), dtype=np.float16))
+    elif damage == "passages truncated":
+        raw = (seg / "passages.jsonl").read_bytes()
+        (seg / "passages.jsonl").write_bytes(raw[:-100])
+    elif damage == "segment gone":
+        segment.remove_folder(seg)
     else:
-        np.save(gen / "sentence_vectors.npy", np.zeros((3, 64), dtype=np.float32))
-    with pytest.raises(IndexCorruptError, match="re-ingest"):
+        (seg / "vocab.json").write_bytes(b"\x00\xff garbage")
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damaged_index_is_reported_with_the_fix(built: Path, damage: str) -> None:
+    damage_index(built, damage)
+    with pytest.raises(IndexCorruptError) as exc:
         store.open_index(built)
+    message = str(exc.value)
+    assert str(built) in message and "qa ingest --rebuild" in message and "\n" not in message
 
 
-def test_ingest_repairs_a_damaged_index(built: Path, seeds_copy: Path, tiny: TinyEmbedder) -> None:
-    (built / live_generation(built) / "passages.jsonl").unlink()
+@pytest.mark.parametrize("damage", ["no passages", "bad manifest", "vectors truncated", "segment gone"])
+def test_ingest_repairs_a_damaged_index(built: Path, seeds_copy: Path, tiny: TinyEmbedder, damage: str) -> None:
+    damage_index(built, damage)
     report = ingest_paths([seeds_copy], built, tiny)
     assert len(report.added) == 5
     assert len(store.open_index(built).passages) == report.passages
+    assert_clean(built)
 
 
-def _edit_one_seed(folder: Path) -> Path:
-    path = sorted(folder.glob("003_*.txt"))[0]
-    path.write_text(path.read_text(encoding="utf-8") + "\nA new closing paragraph about the STIP talks.\n",
-                    encoding="utf-8")
-    return path
-
-
-def assert_clean(index: Path) -> None:
-    """After a successful write only the live generation, the pointer and the lock remain."""
-    assert {p.name for p in index.iterdir()} == {"CURRENT", ".lock", live_generation(index)}
-
-
-@pytest.mark.parametrize("failing_write", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("failing_write", range(1, 17))
 def test_crash_during_write_leaves_the_previous_index_whole(
     built: Path, seeds_copy: Path, tiny: TinyEmbedder, monkeypatch: pytest.MonkeyPatch, failing_write: int,
 ) -> None:
-    """The write of the manifest, passages, three vector files and the CURRENT pointer each fail in turn."""
+    """Each file of the new segment, the manifest and the pointer fail in turn, half written."""
     before = snapshot(built)
-    real = store._write_file
-    calls = []
+    real_save, real_bytes = segment._save, segment._write_bytes
+    calls: list[str] = []
 
-    def flaky(path: Path, write: object) -> None:
+    def tear(path: Path) -> None:
+        path.write_bytes(b"half a fi")
+        raise OSError(28, "No space left on device")
+
+    def flaky_save(path: Path, array: np.ndarray) -> None:
         calls.append(path.name)
         if len(calls) == failing_write:
-            real(path, lambda fh: fh.write(b"half a fi"))  # a torn file, then the process dies
-            raise OSError(28, "No space left on device")
-        real(path, write)  # type: ignore[arg-type]
+            tear(path)
+        real_save(path, array)
 
-    monkeypatch.setattr(store, "_write_file", flaky)
+    def flaky_bytes(path: Path, data: bytes) -> None:
+        calls.append(path.name)
+        if len(calls) == failing_write:
+            tear(path)
+        real_bytes(path, data)
+
+    monkeypatch.setattr(segment, "_save", flaky_save)
+    monkeypatch.setattr(segment, "_write_bytes", flaky_bytes)
+    monkeypatch.setattr(store, "_write_bytes", flaky_bytes)
     _edit_one_seed(seeds_copy)
     with pytest.raises(OSError, match="No space"):
         ingest_paths([seeds_copy], built, tiny)
     assert len(calls) == failing_write
     assert_same(snapshot(built), before)
 
-    monkeypatch.setattr(store, "_write_file", real)
+    monkeypatch.undo()
     report = ingest_paths([seeds_copy], built, tiny)
     assert len(report.updated) == 1
     assert_clean(built)
@@ -166,7 +311,7 @@ def test_crash_at_the_commit_rename_leaves_the_previous_index_whole(
     built: Path, seeds_copy: Path, tiny: TinyEmbedder, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before = snapshot(built)
-    generation = live_generation(built)
+    pointer = (built / "CURRENT").read_text(encoding="utf-8")
 
     def no_replace(src: object, dst: object) -> None:
         raise KeyboardInterrupt  # Ctrl-C just before the swap
@@ -176,34 +321,10 @@ def test_crash_at_the_commit_rename_leaves_the_previous_index_whole(
     with pytest.raises(KeyboardInterrupt):
         ingest_paths([seeds_copy], built, tiny)
     monkeypatch.undo()
-    assert live_generation(built) == generation
+    assert (built / "CURRENT").read_text(encoding="utf-8") == pointer
     assert_same(snapshot(built), before)
-    assert len([p for p in built.iterdir() if p.name.startswith("gen-")]) == 2  # the orphan is still there
+    assert len([p for p in built.iterdir() if p.name.startswith("seg-")]) == 2  # the orphan is still there ...
 
-    ingest_paths([seeds_copy], built, tiny)
-    assert_clean(built)
-
-
-def test_crash_in_numpy_save_leaves_the_previous_index_whole(
-    built: Path, seeds_copy: Path, tiny: TinyEmbedder, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    before = snapshot(built)
-    real_save = np.save
-    saves = []
-
-    def save_then_die(fh: object, arr: np.ndarray, *args: object, **kwargs: object) -> None:
-        saves.append(1)
-        if len(saves) == 2:
-            raise MemoryError
-        real_save(fh, arr, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store.np, "save", save_then_die)
-    _edit_one_seed(seeds_copy)
-    with pytest.raises(MemoryError):
-        ingest_paths([seeds_copy], built, tiny)
-    monkeypatch.undo()
-    assert_same(snapshot(built), before)
-    assert any(p.name.startswith(".tmp-gen-") for p in built.iterdir())  # the torn write is left behind ...
     ingest_paths([seeds_copy], built, tiny)
     assert_clean(built)  # ... until the next write removes it
 
@@ -219,10 +340,3 @@ def test_interrupt_from_progress_leaves_the_previous_index_whole(built: Path, se
         ingest_paths([seeds_copy], built, tiny, progress=progress)
     assert_same(snapshot(built), before)
     assert_clean(built)
-
-
-def test_index_data_refuses_vectors_that_do_not_match_passages(built: Path) -> None:
-    data = store.open_index(built)
-    with pytest.raises(IndexCorruptError):
-        store.IndexData(data.model, data.dim, data.documents, data.passages, np.asarray(data.passage_vectors)[:-1],
-                        data.sentence_vectors, data.window_vectors)

@@ -1,0 +1,238 @@
+"""One immutable segment of the embedded store: passages, float16 vectors, token ids, and search indexes.
+
+A segment is written once, into a temporary folder that is renamed into place, and never changed. Its
+files: `segment.json` (counts and the sources it holds), `vocab.json` (its token strings), `passages.jsonl`
+with `passage_offsets.npy` (so one passage is read without parsing the rest), `passage_source.npy`,
+`sentence_start.npy`, the vectors `passage_vectors.npy`, `sentence_vectors.npy`, `window_vectors.npy`
+(float16), the BM25 tokens of every sentence and passage as id arrays (`*_tokens.npy` with `*_token_ptr.npy`),
+`df.npy` (in how many sentences and passages each token occurs), `bm25/` (a bm25s passage index for
+choosing candidates) and, for a large segment, `ann.usearch` (an HNSW index of the passage vectors).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexCorruptError
+from qa.passages import Passage
+
+ANN_MIN_PASSAGES = 20_000  # below this an exact scan of the passage vectors is as fast as the graph
+_ANN_FILE = "ann.usearch"
+
+
+@dataclass
+class SegmentData:
+    """What goes into a new segment, in memory; vectors float32 or float16, token ids into `vocab`."""
+
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    window_vectors: np.ndarray
+    vocab: list[str]
+    sentence_token_ptr: np.ndarray  # (S+1,) int64
+    sentence_tokens: np.ndarray  # int32 ids into vocab
+    passage_token_ptr: np.ndarray  # (P+1,) int64
+    passage_tokens: np.ndarray
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.save(fh, np.ascontiguousarray(array))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def row_sets(ptr: np.ndarray, ids: np.ndarray, n_vocab: int) -> np.ndarray:
+    """For each token id, in how many rows of the CSR (ptr, ids) it occurs at least once."""
+    if len(ids) == 0:
+        return np.zeros(n_vocab, dtype=np.int64)
+    rows = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))
+    pairs = np.unique(rows * n_vocab + ids.astype(np.int64))
+    return np.bincount(pairs % n_vocab, minlength=n_vocab)
+
+
+def write_segment(index_dir: Path, data: SegmentData, dim: int) -> str:
+    """Write `data` as a new segment of the index at `index_dir`; return its name. Durable once returned."""
+    name = f"seg-{uuid.uuid4().hex[:12]}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir(parents=True)
+    sources = list(dict.fromkeys(p.source for p in data.passages))
+    source_id = {s: i for i, s in enumerate(sources)}
+    n_vocab = len(data.vocab)
+    df = np.stack([row_sets(data.sentence_token_ptr, data.sentence_tokens, n_vocab),
+                   row_sets(data.passage_token_ptr, data.passage_tokens, n_vocab)], axis=1).astype(np.int32)
+    lines = [(json.dumps(p.to_dict(), ensure_ascii=False) + "\n").encode() for p in data.passages]
+    offsets = np.zeros(len(lines) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in lines], out=offsets[1:])
+    counts = [len(p.sentences) for p in data.passages]
+    sentence_start = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=sentence_start[1:])
+    meta = {"passages": len(data.passages), "sentences": int(sentence_start[-1]), "dim": dim, "sources": sources}
+    _write_bytes(tmp / "segment.json", json.dumps(meta).encode())
+    _write_bytes(tmp / "vocab.json", json.dumps(data.vocab, ensure_ascii=False).encode())
+    _write_bytes(tmp / "passages.jsonl", b"".join(lines))
+    _save(tmp / "passage_offsets.npy", offsets)
+    _save(tmp / "passage_source.npy", np.array([source_id[p.source] for p in data.passages], dtype=np.int32))
+    _save(tmp / "sentence_start.npy", sentence_start)
+    for label in ("passage", "sentence", "window"):
+        vectors = np.asarray(getattr(data, f"{label}_vectors")).reshape(-1, dim)
+        _save(tmp / f"{label}_vectors.npy", vectors.astype(np.float16))
+    _save(tmp / "sentence_token_ptr.npy", data.sentence_token_ptr.astype(np.int64))
+    _save(tmp / "sentence_tokens.npy", data.sentence_tokens.astype(np.int32))
+    _save(tmp / "passage_token_ptr.npy", data.passage_token_ptr.astype(np.int64))
+    _save(tmp / "passage_tokens.npy", data.passage_tokens.astype(np.int32))
+    _save(tmp / "df.npy", df)
+    _write_lexical_index(tmp / "bm25", data)
+    if len(data.passages) >= ANN_MIN_PASSAGES:
+        _write_ann(tmp / _ANN_FILE, np.asarray(data.passage_vectors, dtype=np.float32).reshape(-1, dim))
+    _fsync_dir(tmp)
+    tmp.rename(index_dir / name)
+    return name
+
+
+def _write_lexical_index(folder: Path, data: SegmentData) -> None:
+    """A bm25s index of the passages, used only to choose candidates (the final BM25 uses store-wide counts)."""
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    ptr, ids = data.passage_token_ptr, data.passage_tokens
+    # bm25s wants every document to hold a token; id n_vocab stands for "empty"
+    docs = [ids[ptr[i]:ptr[i + 1]].tolist() or [len(data.vocab)] for i in range(len(ptr) - 1)]
+    vocab = {t: i for i, t in enumerate(data.vocab)} | {"\x00": len(data.vocab)}
+    index = bm25s.BM25(method="atire", k1=1.2, b=0.9)
+    index.index(Tokenized(ids=docs, vocab=vocab), show_progress=False)
+    index.save(str(folder))
+    for f in folder.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def _write_ann(path: Path, vectors: np.ndarray) -> None:
+    from usearch.index import Index
+
+    index = Index(ndim=vectors.shape[1], metric="ip", dtype="i8", connectivity=16, expansion_add=128,
+                  expansion_search=96)
+    index.add(np.arange(len(vectors), dtype=np.uint64), vectors, threads=os.cpu_count() or 1)
+    index.save(str(path))
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+class Segment:
+    """A segment opened for reading: arrays memory-mapped, passages read one by one on demand."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.name = folder.name
+        try:
+            meta = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
+            self.vocab: list[str] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+            self.sources: list[str] = meta["sources"]
+            self.size = int(meta["passages"])
+            load = self._load
+            self.offsets = load("passage_offsets.npy", self.size + 1)
+            self.passage_source = load("passage_source.npy", self.size)
+            self.sentence_start = load("sentence_start.npy", self.size + 1)
+            self.sentences = int(meta["sentences"])
+            self.passage_vectors = load("passage_vectors.npy", self.size)
+            self.sentence_vectors = load("sentence_vectors.npy", self.sentences)
+            self.window_vectors = load("window_vectors.npy", self.sentences)
+            self.sentence_token_ptr = load("sentence_token_ptr.npy", self.sentences + 1)
+            self.sentence_tokens = load("sentence_tokens.npy", int(self.sentence_token_ptr[-1]))
+            self.passage_token_ptr = load("passage_token_ptr.npy", self.size + 1)
+            self.passage_tokens = load("passage_tokens.npy", int(self.passage_token_ptr[-1]))
+            self.df = load("df.npy", len(self.vocab))
+            with open(folder / "passages.jsonl", "rb") as fh:
+                self._text = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
+            if self._text is not None and len(self._text) != int(self.offsets[-1]):
+                raise ValueError("passages.jsonl is truncated")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"segment {folder} cannot be read ({exc})") from None
+        self.token_id = {t: i for i, t in enumerate(self.vocab)}
+
+    def _load(self, name: str, rows: int) -> np.ndarray:
+        array = np.load(self.folder / name, mmap_mode="r")
+        if len(array) != rows:
+            raise ValueError(f"{name} holds {len(array)} rows, expected {rows}")
+        return array
+
+    def passage(self, row: int) -> Passage:
+        """Passage `row`, parsed from its own line only."""
+        assert self._text is not None
+        raw = self._text[int(self.offsets[row]):int(self.offsets[row + 1])]
+        return Passage.from_dict(json.loads(raw))
+
+    def passages(self, rows: Sequence[int] | np.ndarray | None = None) -> Iterator[Passage]:
+        for r in range(self.size) if rows is None else rows:
+            yield self.passage(int(r))
+
+    @cached_property
+    def passage_vectors32(self) -> np.ndarray:
+        """The passage vectors as float32 in memory, for an exact scan of a small segment."""
+        return np.asarray(self.passage_vectors, dtype=np.float32)
+
+    @cached_property
+    def ann(self) -> object | None:
+        """The HNSW index of the passage vectors, memory-mapped, when the segment is large enough to have one."""
+        path = self.folder / _ANN_FILE
+        if not path.exists():
+            return None
+        from usearch.index import Index
+
+        index = Index.restore(str(path), view=True)
+        if index is None or len(index) != self.size:
+            raise IndexCorruptError(f"segment {self.folder} has a damaged {_ANN_FILE}")
+        return index
+
+    @cached_property
+    def bm25(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """The bm25s passage index as (scores, passage ids, pointers, vocabulary), memory-mapped."""
+        import bm25s
+
+        index = bm25s.BM25.load(str(self.folder / "bm25"), mmap=True, show_progress=False, verbosity=0)
+        s = index.scores
+        return s["data"], s["indices"], s["indptr"], index.vocab_dict
+
+    def lexical_scores(self, terms: list[str]) -> np.ndarray:
+        """bm25s scores of every passage of the segment for `terms` (segment-local statistics)."""
+        data, indices, indptr, vocab = self.bm25
+        out = np.zeros(self.size, dtype=np.float32)
+        for t in dict.fromkeys(terms):
+            tid = vocab.get(t)
+            if tid is not None:
+                lo, hi = int(indptr[tid]), int(indptr[tid + 1])
+                out += np.bincount(indices[lo:hi], weights=data[lo:hi], minlength=self.size).astype(np.float32)
+        return out
+
+    def close(self) -> None:
+        if self._text is not None:
+            self._text.close()
+
+
+def remove_folder(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
