@@ -211,7 +211,6 @@ def kill_repeatedly(work: Path, corpus: Path, before_dir: Path | None, after: Sn
         assert state_of(index, named, before is None, "uninterrupted ingest") == "after"
         clean_bytes = disk_bytes(index)
         reset()
-        pristine = sizes(index)
 
         outcomes: list[Outcome] = []
         for trigger, delay in kill_points(calls, window):
@@ -229,8 +228,9 @@ def kill_repeatedly(work: Path, corpus: Path, before_dir: Path | None, after: Sn
         workers.close()
 
     # what the kills left must neither be read nor stay: the next ingest completes and cleans up
-    assert sizes(index) != pristine, "the kills left nothing for the follow-up to clean up:\n" + "\n".join(
-        map(str, outcomes))
+    # (the late kills come first, so what the earliest of them wrote is usually still there for it to clean)
+    assert any(o.wrote and o.state != "after" for o in outcomes), "no kill landed while the ingest was writing:\n" \
+        + "\n".join(map(str, outcomes))
     ingest_paths([corpus], index, TinyEmbedder())
     assert difference(snapshot(index), after) is None, "the follow-up ingest differs from a fresh build"
     assert_clean("follow-up ingest")
