@@ -213,11 +213,22 @@ def test_html_article(tmp_path: Path) -> None:
         assert b.text[:30] in lines[b.line_start - 1]
 
 
-def test_non_utf8_file(tmp_path: Path) -> None:
+def test_non_utf8_file_is_read_with_a_fallback_and_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "cp1252.txt"
+    path.write_bytes("Le président a parlé à Nairobi d’un accord.".encode("cp1252"))
+    doc = load_file(path)
+    assert doc.blocks[0].text == "Le président a parlé à Nairobi d’un accord."
+    (warning,) = doc.warnings
+    assert warning == f"{path}: not UTF-8 (bad byte at offset 5); read as Windows-1252"
+    assert load_file(seed("000_")).warnings == []
+
+
+def test_bytes_windows_1252_leaves_undefined_fall_back_to_latin_1(tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
-    path.write_bytes("Le président a parlé à Nairobi.".encode("latin-1"))
-    with pytest.raises(SourceError, match="not UTF-8"):
-        load_file(path)
+    path.write_bytes(b"Ruto spoke in Nairobi \x81 about the trade deal with the United States.")
+    doc = load_file(path)
+    assert doc.blocks[0].text.startswith("Ruto spoke in Nairobi \x81 about")
+    assert doc.warnings[0].endswith("read as Latin-1")
 
 
 def test_binary_and_empty_files(tmp_path: Path) -> None:
@@ -227,10 +238,14 @@ def test_binary_and_empty_files(tmp_path: Path) -> None:
         load_file(binary)
     empty = tmp_path / "e.txt"
     empty.write_text("\n\n   \n", encoding="utf-8")
-    with pytest.raises(SourceError, match="no article text"):
+    with pytest.raises(SourceError, match="empty file"):
         load_file(empty)
+    captions = tmp_path / "c.txt"
+    captions.write_text("File image of President Ruto\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="no article text"):
+        load_file(captions)
     missing = tmp_path / "gone.txt"
-    with pytest.raises(SourceError, match="cannot read"):
+    with pytest.raises(SourceError, match="gone before it could be read"):
         load_file(missing)
 
 
