@@ -31,3 +31,7 @@ class ModelLoadError(QAError):
 
 class ConfigError(QAError):
     """A setting (flag or environment variable) has a bad value or is missing."""
+
+
+class StoreUnavailableError(QAError):
+    """The store cannot be reached or used: a bad database address, a server that is down, no pgvector."""

@@ -29,10 +29,16 @@ from typing import Any
 
 import numpy as np
 
-from qa.candidates import Candidates, CorpusStats
+from qa.candidates import Candidates, CorpusStats, count_columns, question_columns
 from qa.documents import Document, find_files, load_file
 from qa.embedder import Embedder
-from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, QAError, SourceError
+from qa.errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    ModelMismatchError,
+    SourceError,
+    StoreUnavailableError,
+)
 from qa.ingest import IngestReport, Progress, embed_passages, plan_changes
 from qa.lexical import terms, tokens
 from qa.passages import Passage, split_document
@@ -57,10 +63,6 @@ _MAX_LEXEME_BYTES = 2046  # PostgreSQL refuses longer tsvector lexemes
 _BULK_MIN = 1000  # passages into an empty table from which the HNSW index is built after loading
 _ANALYZE_MIN = 1000  # passages added in one ingest after which the table's statistics are refreshed
 _HNSW_INDEX = "CREATE INDEX passages_embedding ON passages USING hnsw (embedding vector_ip_ops)"
-
-
-class StoreUnavailableError(QAError):
-    """The PostgreSQL store cannot be reached or used: a bad address, a server that is down, no pgvector."""
 
 
 def is_postgres_dsn(value: str) -> bool:
@@ -521,6 +523,10 @@ FROM st, (SELECT array_agg(id ORDER BY id) AS ids, jsonb_agg(data ORDER BY id) A
 """
 
 
+def _as_stored(vectors: np.ndarray) -> np.ndarray:
+    return vectors.astype(np.float16).astype(np.float32)
+
+
 class PgStore:
     """A PostgreSQL store opened for questions; implements `qa.candidates.CandidateSource`.
 
@@ -624,14 +630,24 @@ class PgStore:
         sentence_tokens = [s.split() for s in (stok or [])]
         if len(sentence_tokens) != n_sent:
             raise IndexCorruptError(f"{self.where}: sentence rows disagree with passages: re-ingest with --rebuild")
+        columns = question_columns(tokens, terms)
+        stf, slen = count_columns(sentence_tokens, columns)
+        ptf, plen = count_columns([t.split() for t in (ptok or [])], columns)
         return Candidates(
             keys=[int(i) for i in (ids or [])],
             passages=passages,
-            passage_vectors=np.ascontiguousarray(pv_rows, dtype=np.float32).reshape(-1, dim),
-            sentence_vectors=np.frombuffer(sv or b"", dtype="<f4").astype(np.float32).reshape(n_sent, dim),
-            window_vectors=np.frombuffer(wv or b"", dtype="<f4").astype(np.float32).reshape(n_sent, dim),
-            sentence_tokens=sentence_tokens,
-            passage_tokens=[t.split() for t in (ptok or [])],
+            sources=[p.source for p in passages],
+            dates=[p.date for p in passages],
+            counts=np.array([len(p.sentences) for p in passages], dtype=np.int64),
+            # through float16, as the embedded store keeps them, so both stores score alike to the last digit
+            passage_vectors=_as_stored(np.ascontiguousarray(pv_rows).reshape(-1, dim)),
+            sentence_vectors=_as_stored(np.frombuffer(sv or b"", dtype="<f4").reshape(n_sent, dim)),
+            window_vectors=_as_stored(np.frombuffer(wv or b"", dtype="<f4").reshape(n_sent, dim)),
+            columns=columns,
+            sentence_tf=stf,
+            sentence_len=slen,
+            passage_tf=ptf,
+            passage_len=plen,
             sentence_df={t: int(v[0]) for t, v in df.items() if v[0] > 0},
             passage_df={t: int(v[1]) for t, v in df.items() if v[1] > 0},
             known_terms=frozenset(t for t in unique_terms if t in df and df[t][2] > 0),

@@ -24,6 +24,7 @@ import pytest
 from tiny_embedder import TinyEmbedder
 
 from qa import pg_store
+from qa.candidates import count_columns
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, QAError
 from qa.lexical import terms, tokens
 from qa.passages import Passage
@@ -386,8 +387,11 @@ def test_candidates_at_seeds_scale_are_the_whole_embedded_index(pg_dsn: str, pg_
     np.testing.assert_allclose(c.sentence_vectors, np.asarray(index.sentence_vectors), atol=ATOL)
     np.testing.assert_allclose(c.window_vectors, np.asarray(index.window_vectors), atol=ATOL)
     assert c.passage_vectors.dtype == c.sentence_vectors.dtype == np.float32
-    assert c.sentence_tokens == [tokens(s) for p in index.passages for s in sentence_texts(p)]
-    assert c.passage_tokens == [tokens(passage_text(p)) for p in index.passages]
+    stf, slen = count_columns([tokens(s) for p in index.passages for s in sentence_texts(p)], c.columns)
+    ptf, plen = count_columns([tokens(passage_text(p)) for p in index.passages], c.columns)
+    assert np.array_equal(c.sentence_tf, stf) and np.array_equal(c.sentence_len, slen)
+    assert np.array_equal(c.passage_tf, ptf) and np.array_equal(c.passage_len, plen)
+    assert c.columns == list(dict.fromkeys(tokens(q) + terms(q)))
     assert list(c.counts) == [len(p.sentences) for p in index.passages]
 
     per_token, totals, dates = recount(list(index.passages))
