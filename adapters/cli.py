@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,26 +11,56 @@ from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
-from adapters.render import plain_answer, render_answer
+from adapters.render import clean_question, json_line, plain_answer, render_answer, safe_text
 from qa import config
 from qa.bot import Bot, check_question
 from qa.errors import InputError, QAError, SourceError
 from qa.ingest import IngestReport
 from qa.ingest import Progress as ProgressFn
 
-EXIT_ERROR = 1
+EXIT_ERROR = 1  # nothing done: a bad question, no index, no file that could be read
 EXIT_USAGE = 2
+EXIT_SKIPPED = 3  # `qa ingest` indexed what it could read but skipped something
 EXIT_INTERRUPTED = 130
+
+INGEST_EPILOG = """\
+Files that cannot be articles are skipped with a one-line warning and every other file is indexed:
+binary files, empty files, files over 5 MB, files that cannot be read (no permission, deleted during
+the ingest, not a regular file) and broken or looping symlinks. A symlinked folder that leads back
+to one of its parents is not followed. Text that is not UTF-8 is read as Windows-1252 (or Latin-1),
+with a warning. A file that was indexed before and cannot be read now keeps its passages.
+
+exit status:
+  0    every file was indexed (or was already up to date)
+  3    some files or paths were skipped; all the others were indexed
+  1    nothing could be indexed
+  2    bad usage
+  130  interrupted
+"""
 
 
 def _stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def message_line(label: str, style: str, message: str) -> Text:
+    """`label message` on one line, the message printed as it is: no markup, no control characters."""
+    return Text.assemble((label, style), " ", safe_text(message, one_line=True))
+
+
+def print_error(message: str) -> None:
+    """The one `error:` line on stderr that every user mistake gets."""
+    _stderr().print(message_line("error:", "red", message), soft_wrap=True)
+
+
 @contextmanager
 def progress_bar(console: Console, label: str) -> Iterator[ProgressFn]:
-    """A rich progress bar for embedding; it only appears once there is work to show."""
+    """A rich progress bar for embedding; it only appears once there is work to show, and only on a terminal."""
+    if not console.is_terminal:  # a log or a pipe would get a stray blank line and nothing useful
+        yield lambda done, total: None
+        return
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task(label, total=None)
@@ -42,21 +71,45 @@ def progress_bar(console: Console, label: str) -> Iterator[ProgressFn]:
         yield update
 
 
+def nothing_read(report: IngestReport) -> bool:
+    """True when an ingest had problems and read no file at all."""
+    return bool(report.errors) and not (report.changed or report.skipped)
+
+
+def ingest_exit_code(report: IngestReport) -> int:
+    """0 when every file was indexed, EXIT_SKIPPED when some were skipped, EXIT_ERROR when none could be."""
+    if not report.errors:
+        return 0
+    return EXIT_ERROR if nothing_read(report) else EXIT_SKIPPED
+
+
 def print_report(report: IngestReport, console: Console) -> None:
-    """What an ingest did, a line per changed document, then a summary; errors go to stderr."""
+    """What an ingest did, a line per changed document, then a summary; problems go to stderr, a line each.
+
+    When nothing could be read the problems are errors and nothing else is printed; otherwise each
+    is a warning naming what was skipped.
+    """
     from qa.answer import display_source
 
+    err = _stderr()
+    failed = nothing_read(report)
     for e in report.errors:
-        _stderr().print(f"[red]error:[/] {e}", soft_wrap=True)
-    if report.errors and not (report.changed or report.skipped):
+        if failed:
+            err.print(message_line("error:", "red", e), soft_wrap=True)
+        else:
+            err.print(message_line("warning:", "yellow", f"skipped {e}"), soft_wrap=True)
+    for w in getattr(report, "warnings", ()):  # files read, but not quite as written (IngestReport.warnings)
+        err.print(message_line("warning:", "yellow", w), soft_wrap=True)
+    if failed:
         return  # nothing was read: the error lines say it all
     for label, items, style in (("added", report.added, "green"), ("updated", report.updated, "yellow"),
                                 ("removed", report.removed, "red")):
         for s in items:
-            console.print(f"[{style}]{label:>8}[/] {display_source(s)}")
+            console.print(message_line(f"{label:>8}", style, display_source(s)))
+    skipped = f"; {len(report.errors)} skipped" if report.errors else ""
     console.print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
-        f"{len(report.skipped)} unchanged; {report.passages} passages in the index"
+        f"{len(report.skipped)} unchanged{skipped}; {report.passages} passages in the index"
     )
 
 
@@ -69,7 +122,7 @@ def load_bot(settings: config.Settings, console: Console) -> Bot:
     """A bot with its index open; on a first run the index is built from the corpus, with progress."""
     bot = Bot(settings)
     if bot.needs_first_build():
-        console.print(f"No index yet: building one from {settings.corpus} (first run only)…")
+        console.print(safe_text(f"No index yet: building one from {settings.corpus} (first run only)…", one_line=True))
         with progress_bar(console, "Embedding") as update:
             report = bot.reindex(update)
         if report.errors and not report.passages:
@@ -87,7 +140,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with progress_bar(_stderr(), "Embedding") as update:
         report = bot.ingest([Path(p) for p in args.paths], rebuild=args.rebuild, progress=update)
     print_report(report, out)
-    return EXIT_ERROR if report.errors else 0
+    return ingest_exit_code(report)
 
 
 def _questions(args: argparse.Namespace) -> Iterator[str]:
@@ -104,8 +157,8 @@ def _questions(args: argparse.Namespace) -> Iterator[str]:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.question:
-        check_question(" ".join(args.question))  # a bad question fails before the model loads
-    questions = _questions(args)
+        check_question(clean_question(" ".join(args.question)))  # a bad question fails before the model loads
+    questions = (clean_question(q) for q in _questions(args))
     err = _stderr()
     bot = load_bot(settings, err)
     out = Console(highlight=False, soft_wrap=False)
@@ -116,11 +169,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         except InputError as exc:
             if args.question:
                 raise
-            err.print(f"[red]error:[/] {exc}")
+            err.print(message_line("error:", "red", str(exc)), soft_wrap=True)
             status = EXIT_ERROR
             continue
         if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            print(json_line(answer.to_json()), flush=True)
         elif out.is_terminal:
             out.print(render_answer(answer))
         else:
@@ -150,7 +203,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one `error:` line like every other error."""
 
     def error(self, message: str) -> NoReturn:
-        _stderr().print(f"[red]error:[/] {message} (see `{self.prog} --help`)", soft_wrap=True)
+        print_error(f"{message} (see `{self.prog} --help`)")
         sys.exit(EXIT_USAGE)
 
 
@@ -162,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index", metavar="DIR", help="index folder (env QA_INDEX; default ~/.local/share/qa/index)")
         p.add_argument("--model", metavar="NAME", help="sentence-transformers model name or path (env QA_MODEL)")
 
-    p = sub.add_parser("ingest", help="add or update articles in the index (incremental)")
+    p = sub.add_parser("ingest", help="add or update articles in the index (incremental)",
+                       epilog=INGEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files, or folders")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing --model)")
     common(p)
@@ -206,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except QAError as exc:
-        _stderr().print(f"[red]error:[/] {exc}", soft_wrap=True)
+        print_error(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         _stderr().print("interrupted")

@@ -21,10 +21,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from adapters.render import citation_header, excerpt, plain_answer, render_answer
+from adapters.render import (
+    citation_header,
+    clean_question,
+    excerpt,
+    plain_answer,
+    render_answer,
+    safe_text,
+    terminal_safe,
+)
 from qa import config, store
 from qa.answer import Answer, Citation
-from qa.bot import Bot
+from qa.bot import Bot, check_question
 from qa.errors import QAError
 
 PROMPT = "› "
@@ -112,24 +120,25 @@ class Chat:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # output ------------------------------------------------------------------------------------
+    # Every message may quote what the user typed or a path, so each goes through terminal_safe.
     def say(self, message: str, style: str = "") -> None:
         if self.plain:
-            print(message, flush=True)
+            print(terminal_safe(message), flush=True)
         else:
-            self.console.print(Text(message, style=style))
+            self.console.print(safe_text(message, style))
 
     def hint(self, message: str) -> None:
         """A one-line note about a mistyped command (stderr when piped, so stdout stays answers)."""
         if self.plain:
-            print(message, file=sys.stderr, flush=True)
+            print(terminal_safe(message, one_line=True), file=sys.stderr, flush=True)
         else:
-            self.console.print(Text(message, style="yellow"))
+            self.console.print(safe_text(message, "yellow", one_line=True))
 
     def error(self, exc: BaseException) -> None:
         if self.plain:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
+            print(f"error: {terminal_safe(str(exc), one_line=True)}", file=sys.stderr, flush=True)
         else:
-            self.err.print(Text.assemble(("error:", "red"), f" {exc}"))
+            self.err.print(Text.assemble(("error:", "red"), " ", safe_text(str(exc), one_line=True)))
 
     # waiting -----------------------------------------------------------------------------------
     def ready(self) -> None:
@@ -138,9 +147,9 @@ class Chat:
             if self.plain:
                 self.loader.done.wait()
             else:
-                with self.console.status(self.loader.describe()) as status:
+                with self.console.status(safe_text(self.loader.describe(), one_line=True)) as status:
                     while not self.loader.done.wait(0.1):
-                        status.update(self.loader.describe())
+                        status.update(safe_text(self.loader.describe(), one_line=True))
         if self.loader.error is not None:
             raise self.loader.error
 
@@ -160,10 +169,15 @@ class Chat:
             return True
         if text.startswith("/"):
             return self.command(text)
-        self.ask(text)
+        self.ask(clean_question(text))  # a question of only control characters is empty: the bot says so
         return True
 
     def ask(self, question: str) -> None:
+        try:
+            check_question(question)  # an empty or oversized question is answered at once, not after the model loads
+        except QAError as exc:
+            self.error(exc)
+            return
         self.ready()
         future = self._pool.submit(self.bot.ask, question, history=list(self.turns), k=self.k, mode=self.mode)
         try:
@@ -175,7 +189,7 @@ class Chat:
         self.last = answer
         if self.plain:
             if answer.asked_as:
-                print(f"(taken as: {answer.asked_as})")
+                print(f"(taken as: {terminal_safe(answer.asked_as, one_line=True)})")
             lines = [plain_answer(answer)]
             if answer.abstained and answer.nearest:
                 lines.append("Nearest, but not an answer:")
@@ -213,13 +227,13 @@ class Chat:
         intro = "Ask in plain words; a follow-up may lean on the last answer (\"what did they say about Haiti?\")."
         keys = "Up/Down and Ctrl-R recall earlier questions; Ctrl-C cancels the line or the answer."
         if self.plain:
-            print("\n".join([intro] + [f"  {c:<11} {d}" for c, d in rows]), flush=True)
+            print("\n".join([intro] + [f"  {c:<11} {terminal_safe(d, one_line=True)}" for c, d in rows]), flush=True)
             return
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
         for c, d in rows:
-            table.add_row(c, d)
+            table.add_row(Text(c), safe_text(d, one_line=True))  # the corpus path is not markup
         self.console.print(Text(intro))
         self.console.print(table)
         self.console.print(Text(keys, style="dim"))
@@ -246,7 +260,7 @@ class Chat:
         c = match[0]
         if self.plain:
             print(citation_header(c).plain)
-            print(c.text.strip() + "\n", flush=True)
+            print(terminal_safe(c.text.strip()) + "\n", flush=True)
         else:
             self.console.print(citation_header(c))
             self.console.print(excerpt(c, fold=len(c.text) + 1))
@@ -301,7 +315,7 @@ def _history(path: Path, err: Console) -> Any:
         path.touch(exist_ok=True)
         return FileHistory(str(path))
     except OSError as exc:
-        err.print(Text(f"history is not kept: cannot write {path} ({exc.strerror})", style="yellow"))
+        err.print(safe_text(f"history is not kept: cannot write {path} ({exc.strerror})", "yellow", one_line=True))
         return InMemoryHistory()
 
 
@@ -378,7 +392,8 @@ def run_repl(settings: config.Settings) -> int:
     _check_index(bot)
     loader = Loader(bot)
     if not interactive and loader.first_build:
-        print(f"No index yet: building one from {settings.corpus} (first run only)…", file=sys.stderr, flush=True)
+        print(terminal_safe(f"No index yet: building one from {settings.corpus} (first run only)…", one_line=True),
+              file=sys.stderr, flush=True)
     loader.start()
     chat = Chat(bot, loader, console, err, plain=not interactive)
     try:

@@ -170,14 +170,15 @@ def test_ingest_report_names_each_file_on_one_line(seeds_copy: Path, tmp_path: P
     assert any(line.strip() == f"added {article}" for line in out.splitlines()), out
 
 
-def test_non_utf8_file_is_an_error_but_the_others_are_indexed(seeds_copy: Path, tmp_path: Path, tiny_bot: None,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    (seeds_copy / "latin1.txt").write_bytes("Le président Ruto a parlé à Paris.".encode("latin-1"))
+def test_a_binary_file_is_skipped_with_a_warning_and_the_others_are_indexed(
+        seeds_copy: Path, tmp_path: Path, tiny_bot: None, capsys: pytest.CaptureFixture[str]) -> None:
+    (seeds_copy / "photo.txt").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" * 50)
     index = tmp_path / "idx"
     code, out, err = run(["ingest", str(seeds_copy), "--index", str(index)], capsys)
-    line = assert_one_error_line(code, err)
-    assert "latin1.txt" in line and "UTF-8" in line
-    assert "5 added" in out
+    assert code == cli.EXIT_SKIPPED
+    (line,) = err.strip().splitlines()
+    assert line == f"warning: skipped {seeds_copy / 'photo.txt'}: binary file, not text"
+    assert "5 added" in out and "1 skipped" in out
     assert len(store.open_index(index).documents) == 5
 
 
@@ -192,7 +193,7 @@ ERRORS = {
     "empty question": (["ask", ""], "question is empty"),
     "blank question": (["ask", "   "], "question is empty"),
     "missing path": (["ingest", "{tmp}/no/such/folder"], "no such file or folder"),
-    "only a non-UTF-8 file": (["ingest", "{tmp}/bad.txt"], "not UTF-8"),
+    "only a binary file": (["ingest", "{tmp}/bad.txt"], "binary file"),
     "empty folder": (["ingest", "{tmp}/empty"], "no .txt, .md or .html files"),
     "unsupported file type": (["ingest", "{tmp}/slides.pdf"], "unsupported file type"),
     "missing index": (["ask", "Who did Ruto call?", "--index", "{tmp}/no-index"], "no index at"),
@@ -205,7 +206,7 @@ ERRORS = {
 @pytest.mark.parametrize("case", list(ERRORS))
 def test_user_errors_are_one_line(case: str, tmp_path: Path, seeds_index: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    _write(tmp_path, "bad.txt", b"Ruto \xe0 Paris \xff\xfe")
+    _write(tmp_path, "bad.txt", b"Ruto \x00 Paris \xff\xfe")
     _write(tmp_path, "slides.pdf", b"%PDF-1.4")
     (tmp_path / "empty").mkdir()
     argv, message = ERRORS[case]
@@ -263,11 +264,12 @@ def test_qa_entry_point_answers_piped_questions_as_json_lines(seeds_index: Path)
     ("argv", "message"),
     [
         (["ask", "Who did Ruto call?", "--index", "{tmp}/no-index"], "no index at"),
-        (["ingest", "{tmp}/bad.txt", "--index", "{tmp}/idx"], "not UTF-8"),
+        (["ingest", "{tmp}/bad.txt", "--index", "{tmp}/idx"], "binary file"),
+        (["ingest", "{tmp}/a[/]b.txt", "--index", "{tmp}/idx"], "a[/]b.txt: no such file"),  # not read as markup
     ],
 )
 def test_process_exit_code_and_single_error_line(argv: list[str], message: str, tmp_path: Path) -> None:
-    _write(tmp_path, "bad.txt", b"\xff\xfe\x81 not text")
+    _write(tmp_path, "bad.txt", b"\xff\xfe\x81\x00n\x00o\x00t\x00 \x00t\x00e\x00x\x00t\x00")  # UTF-16
     argv = [a.format(tmp=tmp_path) for a in argv]
     proc = subprocess.run([sys.executable, "-m", "adapters.cli", *argv], capture_output=True, text=True, cwd=ROOT,
                           env=_env(), timeout=120)
