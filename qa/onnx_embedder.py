@@ -40,7 +40,7 @@ POOLING_MODES = ("mean", "cls", "max")
 # Lowest cosine to sentence-transformers' vectors that an export must reach on its self-check before it
 # is published. fp32 agrees to rounding; dynamic int8 loses a little (see tests/test_onnx_embedder.py).
 MIN_COSINE_FP32 = 0.999
-MIN_COSINE_INT8 = 0.95
+MIN_COSINE_INT8 = 0.97
 
 # Sentences the export is checked on before it is published: short and long, padded in one batch.
 _CHECK_TEXTS = [
@@ -182,7 +182,11 @@ def _export_graph(model: Any, model_name: str, out: Path) -> tuple[list[str], in
 
 
 def _quantize(src: Path, dst: Path) -> None:
-    """Dynamic int8: weights stored as int8, activations quantised per batch at run time."""
+    """Dynamic int8: weights stored as int8 per output channel, activations quantised per batch at run time.
+
+    Only the MatMuls, where the time goes: the embedding lookup stays float32, which keeps the vectors
+    a little closer to float32's (dense retrieval on the bench file within half a point of it).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     previous = logging.root.manager.disable
@@ -190,7 +194,8 @@ def _quantize(src: Path, dst: Path) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True)
+            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"])
     finally:
         logging.disable(previous)
 

@@ -3,9 +3,10 @@
 The export is made once per session (after a first export is killed half-way, to check that a killed
 export leaves nothing behind). Thresholds:
 - fp32: cosine ≥ 0.999 to sentence-transformers on every text (measured: ≥ 0.99999).
-- int8: cosine ≥ 0.98 on every text and ≥ 0.99 on average (measured on these texts: min 0.986,
-  mean 0.991). The bound has room for other onnxruntime versions and CPUs, yet catches a poor
-  quantisation: per-tensor int8 weights, for one, fall to 0.92 on passages of the bench file.
+- int8: cosine ≥ 0.97 on every text and ≥ 0.985 on average (measured on these texts on an AVX2 CPU:
+  min 0.982, mean 0.991). The bounds leave room for other onnxruntime versions and CPUs, yet catch a
+  poor quantisation: per-tensor int8 weights, for one, give min 0.92 and mean 0.955 on passages of the
+  bench file. Dense retrieval on that file moves by under a point (bench/embed_throughput.py).
 """
 
 from __future__ import annotations
@@ -80,11 +81,11 @@ def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> Export:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     try:
-        # Kill it once the graph file is being written into the temporary folder.
+        # Kill it as soon as it has begun writing (into its temporary folder): publishing is the last step.
         while time.monotonic() < deadline and proc.poll() is None:
-            if any((tmp / "model.onnx").exists() for tmp in folder.parent.glob(f".{folder.name}.*.tmp")):
+            if any(folder.parent.glob(f".{folder.name}.*.tmp")):
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
         assert proc.poll() is None, "the export to kill ended (or never began) before it could be killed"
         proc.send_signal(signal.SIGKILL)
     finally:
@@ -120,7 +121,7 @@ def test_int8_stays_close_to_sentence_transformers(
         onnx_export: Export, seed_texts: list[str], reference: np.ndarray) -> None:
     got = OnnxEmbedder(onnx_export.folder, DEFAULT_MODEL, quantized=True).encode(seed_texts)
     cos = _cosines(got, reference)
-    assert cos.min() >= 0.98 and cos.mean() >= 0.99, (cos.min(), cos.mean())
+    assert cos.min() >= 0.97 and cos.mean() >= 0.985, (cos.min(), cos.mean())
 
 
 def test_truncates_like_sentence_transformers(onnx_export: Export, seed_texts: list[str],
