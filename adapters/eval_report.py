@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from adapters.render import safe_text
 from qa import config, evaluation, questions, store
 from qa.answer import Answerer
 from qa.bot import Bot
@@ -30,7 +31,7 @@ def _fmt(x: float | None) -> str:
 
 
 def print_table(console: Console, title: str, rows: list[evaluation.Scores]) -> None:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=safe_text(title), title_justify="left")
     for col in ("system", "hit@1", "hit@5", "MRR@10", "answer has gold", "answered", "abstained (no answer)"):
         table.add_column(col, justify="left" if col == "system" else "right")
     for s in rows:
@@ -51,7 +52,7 @@ def run_eval(args: argparse.Namespace, settings: config.Settings) -> int:
     embedder = SentenceTransformerEmbedder(settings.model)
     if qset.documents is not None:
         index_dir = Path(args.index) if args.index else eval_index_dir(path, settings.model)
-        with err.status(f"Indexing {len(qset.documents)} documents of {path.name}…"):
+        with err.status(safe_text(f"Indexing {len(qset.documents)} documents of {path.name}…", one_line=True)):
             ingest_documents(qset.documents, index_dir, embedder, roots=[])
     else:
         bot = Bot(settings, embedder)

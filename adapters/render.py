@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -13,6 +12,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from qa.answer import Answer, Citation
+from qa.bot import clean_question  # noqa: F401  (the adapters' one import for it)
 
 
 def _control_pictures(one_line: bool) -> dict[int, str]:
@@ -42,26 +42,6 @@ def terminal_safe(text: str, *, one_line: bool = False) -> str:
 def safe_text(text: str, style: str = "", *, one_line: bool = False) -> Text:
     """A rich `Text` of untrusted `text`: no markup, emoji codes or control characters are interpreted."""
     return Text(terminal_safe(text, one_line=one_line), style=style)
-
-
-# Escape sequences as terminals parse them: CSI, OSC (to BEL or ST), DCS/SOS/PM/APC strings, and
-# two-character escapes; a lone ESC as well.
-_ESCAPE_SEQUENCE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"
-    r"|[ -/]*[0-~])?|\x9b[0-?]*[ -/]*[@-~]"
-)
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-
-
-def clean_question(text: str) -> str:
-    """A question as the bot should read it: escape sequences dropped, other control characters and
-    runs of spaces made single spaces, Unicode in its composed (NFC) form, ends trimmed.
-
-    A question pasted from a terminal or a document can carry colour codes or stray control bytes;
-    they are not words, and echoed back they would be commands to the terminal.
-    """
-    text = _CONTROLS.sub(" ", _ESCAPE_SEQUENCE.sub("", text))
-    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")

@@ -43,6 +43,7 @@ from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 from adapters import slack_blocks as sb
+from adapters.render import safe_text
 from qa.answer import Answer
 from qa.bot import Bot
 from qa.config import Settings
@@ -803,7 +804,7 @@ def run_slack(settings: Settings, http: bool = False, port: int = 3000, env: Map
     server = serve_http(qa_app.app, "0.0.0.0", port) if http else None
     try:
         if bot.needs_first_build():
-            console.print(f"No index yet: building one from {settings.corpus} (first run only)…")
+            console.print(safe_text(f"No index yet: building one from {settings.corpus} (first run only)…", one_line=True))
             with progress_bar(console, "Embedding") as update:
                 print_report(bot.reindex(update), console)
         with console.status("Loading the model…"):

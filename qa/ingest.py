@@ -30,6 +30,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # read, but not as written (e.g. another encoding)
     passages: int = 0  # passages in the index afterwards
 
     @property
@@ -241,6 +242,23 @@ def _ingest(docs: list[Document], index_dir: Path, embedder: Embedder, old: stor
     return report
 
 
+def read_paths(paths: list[Path], report: IngestReport) -> tuple[list[Document], list[Path], set[str]]:
+    """Read every file under `paths` into documents: (documents, the roots that exist, the files that could
+    not be read). Bad files go to the report's errors, files read with a fallback to its warnings."""
+    files, problems = find_files(paths)
+    report.errors.extend(problems)
+    docs: list[Document] = []
+    unreadable: set[str] = set()
+    for f in files:
+        try:
+            docs.append(load_file(f))
+            report.warnings.extend(docs[-1].warnings)
+        except SourceError as exc:
+            report.errors.append(str(exc))
+            unreadable.add(str(f))
+    return docs, [p for p in paths if p.exists()], unreadable
+
+
 def ingest_paths(
     paths: list[Path],
     index_dir: Path,
@@ -254,17 +272,7 @@ def ingest_paths(
     A file that was indexed before and cannot be read now keeps its old passages.
     """
     report = IngestReport()
-    files, problems = find_files(paths)
-    report.errors.extend(problems)
-    docs: list[Document] = []
-    unreadable: set[str] = set()
-    for f in files:
-        try:
-            docs.append(load_file(f))
-        except SourceError as exc:
-            report.errors.append(str(exc))
-            unreadable.add(str(f))
-    roots = [p for p in paths if p.exists()]
+    docs, roots, unreadable = read_paths(paths, report)
     if not docs and not roots:
         return report
     return ingest_documents(docs, index_dir, embedder, roots=roots, rebuild=rebuild, progress=progress,

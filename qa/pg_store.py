@@ -30,16 +30,15 @@ from typing import Any
 import numpy as np
 
 from qa.candidates import Candidates, CorpusStats, count_columns, question_columns
-from qa.documents import Document, find_files, load_file
+from qa.documents import Document
 from qa.embedder import Embedder
 from qa.errors import (
     IndexCorruptError,
     IndexMissingError,
     ModelMismatchError,
-    SourceError,
     StoreUnavailableError,
 )
-from qa.ingest import IngestReport, Progress, embed_passages, plan_changes
+from qa.ingest import IngestReport, Progress, embed_passages, plan_changes, read_paths
 from qa.lexical import terms, tokens
 from qa.passages import Passage, split_document
 from qa.representation import passage_text, sentence_texts
@@ -455,17 +454,7 @@ def ingest_paths_pg(
     Bad files are reported in `errors`; a file that was indexed before and cannot be read now keeps its rows.
     """
     report = IngestReport()
-    files, problems = find_files(paths)
-    report.errors.extend(problems)
-    docs: list[Document] = []
-    unreadable: set[str] = set()
-    for f in files:
-        try:
-            docs.append(load_file(f))
-        except SourceError as exc:
-            report.errors.append(str(exc))
-            unreadable.add(str(f))
-    roots = [p for p in paths if p.exists()]
+    docs, roots, unreadable = read_paths(paths, report)
     if not docs and not roots:
         return report
     return ingest_documents_pg(docs, store, embedder, roots=roots, rebuild=rebuild, progress=progress,

@@ -12,7 +12,9 @@ _ABBREVIATIONS = frozenset(
 )
 _CLOSERS = "\"'”’)]"
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
-_BOUNDARY = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s+)")
+# the look-behind starts a match only at the first mark of a run: without it a long run of dots is
+# retried from every dot, which is quadratic in its length
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s)")
 _NEXT_START = re.compile(r"\s+([\"'“‘(\[]*)(\S)")
 
 

@@ -23,7 +23,7 @@ from qa import ingest, store
 from qa.bot import Bot
 from qa.documents import MAX_FILE_BYTES, find_files, load_file
 from qa.errors import SourceError
-from qa.ingest import IngestReport, ingest_paths
+from qa.ingest import ingest_paths
 from qa.passages import split_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,8 +168,6 @@ def test_exit_code_says_whether_anything_was_skipped(seeds_copy: Path, tmp_path:
     assert len(store.open_index(tmp_path / "idx").documents) == 5
 
 
-@pytest.mark.xfail(not hasattr(IngestReport(), "warnings"), strict=True,
-                   reason="needs IngestReport.warnings filled from Document.warnings in qa/ingest.py")
 def test_a_file_read_with_a_fallback_encoding_is_indexed_with_a_warning(
         seeds_copy: Path, tmp_path: Path, tiny_bot: None, capsys: pytest.CaptureFixture[str]) -> None:
     latin1 = seeds_copy / "latin1.txt"
@@ -252,7 +250,6 @@ _visible_text("<script " * (n // 8))
     assert _runs_within(code, 60)
 
 
-@pytest.mark.xfail(strict=True, reason="qa/sentences.py: _BOUNDARY backtracks over a run of dots, once per dot")
 def test_a_long_run_of_dots_is_split_in_linear_time() -> None:
     # 100,000 dots take minutes with the quadratic pattern, milliseconds with a linear one.
     assert _runs_within("from qa.sentences import split_spans; split_spans('Dots ' + '.' * 100_000 + 'x')", 10)
