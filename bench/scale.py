@@ -235,6 +235,7 @@ def main() -> None:
     ap.add_argument("--bench-file", type=Path, default=BENCH_FILE)
     ap.add_argument("--workdir", type=Path, default=None, help="where the synthetic indexes go (default: a temp folder)")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic indexes")
+    ap.add_argument("--build-only", action="store_true", help="build the synthetic indexes into --workdir, measure nothing")
     ap.add_argument("--child", choices=["measure", "baseline"], help=argparse.SUPPRESS)
     ap.add_argument("--index", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -261,8 +262,11 @@ def main() -> None:
         if not store.exists(index_dir):
             with console.status(f"Building {n:,} passages…"):
                 built = build(index_dir, n, sentences, vectors)
+            console.print(f"built {n:,} passages in {built:.1f} s")
         else:
             built = float("nan")
+        if args.build_only:
+            continue
         with console.status(f"Measuring {n:,}…"):
             m = _child("measure", index_dir, args.queries, args.bench_file)
             b = _child("baseline", index_dir, args.queries, args.bench_file)
@@ -275,7 +279,8 @@ def main() -> None:
                       f"{b['rss_mb']:.0f} ({b['rss_model_mb']:.0f})", "1.000")
         if not args.keep and args.workdir is None:
             remove_folder(index_dir)
-    Console().print(table)
+    if not args.build_only:
+        Console(width=200).print(table)
 
 
 if __name__ == "__main__":
