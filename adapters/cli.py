@@ -115,7 +115,8 @@ def print_report(report: IngestReport, console: Console) -> None:
 
 def _settings(args: argparse.Namespace) -> config.Settings:
     return config.resolve(index=getattr(args, "index", None), model=getattr(args, "model", None),
-                          k=getattr(args, "k", None), mode=getattr(args, "mode", None))
+                          k=getattr(args, "k", None), mode=getattr(args, "mode", None),
+                          backend=getattr(args, "backend", None), store=getattr(args, "store", None))
 
 
 def load_bot(settings: config.Settings, console: Console) -> Bot:
@@ -214,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index", metavar="DIR", help="index folder (env QA_INDEX; default ~/.local/share/qa/index)")
         p.add_argument("--model", metavar="NAME", help="sentence-transformers model name or path (env QA_MODEL)")
+        p.add_argument("--backend", choices=config.BACKENDS,
+                       help="how texts are embedded (env QA_BACKEND; default onnx: the model's ONNX export, no torch)")
+        p.add_argument("--store", metavar="URL",
+                       help="keep the passages in PostgreSQL with pgvector, e.g. postgresql://host/db (env QA_STORE)")
 
     p = sub.add_parser("ingest", help="add or update articles in the index (incremental)",
                        epilog=INGEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

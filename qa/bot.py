@@ -9,9 +9,10 @@ from pathlib import Path
 
 from qa import store
 from qa.answer import Answer, Answerer
+from qa.candidates import CandidateSource
 from qa.config import Settings
 from qa.conversation import rewrite
-from qa.embedder import Embedder, SentenceTransformerEmbedder
+from qa.embedder import Embedder, backend_of, make_embedder, vector_kind
 from qa.errors import IndexMissingError, InputError, SourceError
 from qa.ingest import IngestReport, Progress, ingest_paths
 from qa.retrieval import Retriever
@@ -54,17 +55,32 @@ class Bot:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        self._given = embedder
+        self.embedder = embedder or make_embedder(settings.model, settings.backend, settings.cache_dir)
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
 
     def needs_first_build(self) -> bool:
         """True when no index exists and the user did not choose one: the first run builds it from the corpus."""
-        return not self.settings.index_given and not store.exists(self.settings.index_dir)
+        s = self.settings
+        return s.store is None and not s.index_given and not store.exists(s.index_dir)
+
+    def _ingest_embedder(self) -> Embedder:
+        """The embedder for an ingest: it exports the ONNX model first when missing, so questions need no torch."""
+        if self._given is None:
+            s = self.settings
+            self.embedder = make_embedder(s.model, s.backend, s.cache_dir, export_missing=True)
+        return self.embedder
 
     def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Incrementally ingest `paths` into the configured index, then reload it."""
-        report = ingest_paths(paths, self.settings.index_dir, self.embedder, rebuild=rebuild, progress=progress)
+        """Incrementally ingest `paths` into the configured index (or database), then reload it."""
+        s, embedder = self.settings, self._ingest_embedder()
+        if s.store is not None:
+            from qa.pg_store import ingest_paths_pg
+
+            report = ingest_paths_pg(paths, s.store, embedder, rebuild=rebuild, progress=progress)
+        else:
+            report = ingest_paths(paths, s.index_dir, embedder, rebuild=rebuild, progress=progress)
         with self._lock:
             self._answerer = None
         return report
@@ -72,6 +88,17 @@ class Bot:
     def reindex(self, progress: Progress | None = None) -> IngestReport:
         """Re-ingest the configured corpus (only what changed is embedded)."""
         return self.ingest([self.settings.corpus], progress=progress)
+
+    def open_store(self) -> CandidateSource:
+        """The configured store, opened: the local index, or the PostgreSQL database of `--store`."""
+        s = self.settings
+        if s.store is not None:
+            from qa.pg_store import PgStore
+
+            return PgStore(s.store, self.embedder.name)
+        if not store.exists(s.index_dir):
+            raise IndexMissingError(f"no index at {s.index_dir}: run `qa ingest PATH --index {s.index_dir}` first")
+        return store.open_index(s.index_dir, self.embedder.name)
 
     def load(self, progress: Progress | None = None) -> Answerer:
         """Open the index and the model (building the index from the corpus on a first run)."""
@@ -83,10 +110,13 @@ class Bot:
             if not store.exists(self.settings.index_dir):
                 why = "; ".join(report.errors) or "no articles found"
                 raise SourceError(f"cannot build the index from {self.settings.corpus}: {why}")
-        if not store.exists(self.settings.index_dir):
-            raise IndexMissingError(f"no index at {self.settings.index_dir}: run `qa ingest PATH --index {self.settings.index_dir}` first")
-        index = store.open_index(self.settings.index_dir, self.embedder.name)
-        answerer = Answerer(Retriever(index, self.embedder))
+        source = self.open_store()
+        built_with = str(getattr(source, "backend", "torch"))
+        if self._given is None and vector_kind(built_with) != vector_kind(backend_of(self.embedder)):
+            # questions must be embedded the way the passages were
+            s = self.settings
+            self.embedder = make_embedder(s.model, built_with, s.cache_dir)
+        answerer = Answerer(Retriever(source, self.embedder))
         self.embedder.encode(["warm up"])  # the first encode is slow; pay it at load, not at the first question
         with self._lock:
             self._answerer = answerer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +47,14 @@ class Settings:
     feedback_log: Path
     backend: str = DEFAULT_BACKEND
     cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
+    store: str | None = None  # a postgresql:// address: the passages live there instead of in index_dir
+
+    @property
+    def store_label(self) -> str:
+        """Where the passages live, as it may be shown (a database address without its password)."""
+        if self.store is None:
+            return str(self.index_dir)
+        return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", self.store)
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -71,6 +80,7 @@ def resolve(
     env: Mapping[str, str] | None = None,
     backend: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    store: str | None = None,
 ) -> Settings:
     """Build settings from flags (arguments), then `QA_*` environment variables, then defaults."""
     env = os.environ if env is None else env
@@ -85,6 +95,9 @@ def resolve(
     if backend_v not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend_v!r}")
     cache_raw = cache_dir if cache_dir is not None else env.get("QA_CACHE_DIR")
+    store_v = store if store is not None else env.get("QA_STORE") or None
+    if store_v is not None and not store_v.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"store must be a postgresql:// address (the default is the local index), got {store_v[:40]!r}")
     state = Path(env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")) / "qa"
     return Settings(
         index_dir=index_dir,
@@ -97,4 +110,5 @@ def resolve(
         feedback_log=Path(env.get("QA_FEEDBACK_LOG") or state / "feedback.jsonl"),
         backend=backend_v,
         cache_dir=Path(cache_raw).expanduser() if cache_raw else default_cache_dir(env),
+        store=store_v,
     )

@@ -11,7 +11,7 @@ import numpy as np
 
 from qa import store
 from qa.documents import Document, find_files, load_file
-from qa.embedder import Embedder
+from qa.embedder import Embedder, backend_of, vector_kind
 from qa.errors import IndexCorruptError, ModelMismatchError, SourceError
 from qa.lexical import tokens
 from qa.passages import Passage, split_document
@@ -194,6 +194,11 @@ def ingest_documents(
                     f"index at {index_dir} was built with model {old.model!r}, not {embedder.name!r}: "
                     "use --rebuild to re-embed everything with the new model, or another --index"
                 )
+            if old is not None and vector_kind(old.backend) != vector_kind(backend_of(embedder)):
+                raise ModelMismatchError(
+                    f"index at {index_dir} was built with the {old.backend} backend, not {backend_of(embedder)}: "
+                    f"use --rebuild to re-embed everything, or --backend {old.backend}"
+                )
         try:
             return _ingest(docs, index_dir, embedder, old, roots, protect or set(), report, progress)
         finally:
@@ -237,7 +242,7 @@ def _ingest(docs: list[Document], index_dir: Path, embedder: Embedder, old: stor
     for d, ps in zip(fresh, new_passages, strict=True):
         records.append(store.DocumentRecord(d.source, d.content_hash, d.title, d.date, len(ps), written if ps else ""))
     live_segments = list(dict.fromkeys(r.segment for r in records if r.passages))
-    store.commit(index_dir, embedder.name, dim, records, live_segments)
+    store.commit(index_dir, embedder.name, dim, records, live_segments, backend_of(embedder))
     report.passages = sum(r.passages for r in records)
     return report
 

@@ -158,16 +158,17 @@ class _Meta:
     version: int
     model: str
     dim: int
+    backend: str = "torch"
 
 
 def _read_meta(conn: psycopg.Connection[Any], where: str) -> _Meta:
     try:
-        row = conn.execute("SELECT version, model, dim FROM qa_schema").fetchone()
+        row = conn.execute("SELECT version, model, dim, backend FROM qa_schema").fetchone()
     except psycopg.errors.UndefinedColumn:
         row = None
     if row is None:
         raise IndexCorruptError(f"{where} has an unreadable qa_schema table: re-ingest with --rebuild")
-    meta = _Meta(int(row[0]), str(row[1]), int(row[2]))
+    meta = _Meta(int(row[0]), str(row[1]), int(row[2]), str(row[3]))
     if meta.version > SCHEMA_VERSION or meta.version < 1:
         raise IndexCorruptError(
             f"{where} has store schema version {meta.version}, this qa knows version {SCHEMA_VERSION}: "
@@ -544,6 +545,7 @@ class PgStore:
                 f"re-ingest with --model {model} and --rebuild, or use --model {meta.model}")
         self.model = meta.model
         self.dim = meta.dim
+        self.backend = meta.backend
 
     def _open(self) -> psycopg.Connection[Any]:
         conn = _connect(self.dsn)

@@ -115,7 +115,7 @@ def open_index(index_dir: Path, model: str | None = None) -> IndexData:
         try:
             docs = {d["source"]: DocumentRecord(**d) for d in manifest["documents"]}
             return IndexData(manifest["model"], int(manifest["dim"]), docs, segments, path=index_dir,
-                             manifest=manifest["_name"])
+                             manifest=manifest["_name"], backend=str(manifest.get("backend", "torch")))
         except (KeyError, TypeError, ValueError) as exc:
             raise damaged(index_dir, f"bad manifest: {exc}") from None
     raise damaged(index_dir, "CURRENT keeps changing")
@@ -125,8 +125,9 @@ class IndexData:
     """An open index: its documents, its segments, and the candidates for a question (a CandidateSource)."""
 
     def __init__(self, model: str, dim: int, documents: dict[str, DocumentRecord], segments: list[Segment],
-                 path: Path | None = None, manifest: str = "") -> None:
+                 path: Path | None = None, manifest: str = "", backend: str = "torch") -> None:
         self.model = model
+        self.backend = backend
         self.dim = dim
         self.documents = documents
         self.segments = segments
@@ -425,7 +426,8 @@ def write_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def commit(index_dir: Path, model: str, dim: int, documents: list[DocumentRecord], segments: list[str]) -> None:
+def commit(index_dir: Path, model: str, dim: int, documents: list[DocumentRecord], segments: list[str],
+           backend: str = "torch") -> None:
     """Make a new manifest of `documents` in `segments` the live index, atomically; then remove what no
     manifest refers to any more (the previous manifest, merged segments, leftovers of killed writes).
 
@@ -435,6 +437,7 @@ def commit(index_dir: Path, model: str, dim: int, documents: list[DocumentRecord
     manifest = {
         "format": FORMAT,
         "model": model,
+        "backend": backend,  # which embedding backend made the vectors (see qa.embedder.vector_kind)
         "dim": dim,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "segments": segments,

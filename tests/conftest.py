@@ -18,12 +18,20 @@ SEEDS = ROOT / "seeds"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session")
+def _shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the whole run, so the model's ONNX export is made once, not once per test."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the user's real index, history or feedback log."""
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _shared_cache: Path) -> None:
+    """No test reads or writes the user's real index, history, feedback log or cache."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    for var in ("QA_INDEX", "QA_MODEL", "QA_K", "QA_MODE", "QA_CORPUS", "QA_HISTORY", "QA_FEEDBACK_LOG"):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_shared_cache))
+    for var in ("QA_INDEX", "QA_MODEL", "QA_K", "QA_MODE", "QA_CORPUS", "QA_HISTORY", "QA_FEEDBACK_LOG",
+                "QA_STORE", "QA_BACKEND", "QA_CACHE_DIR", "QA_SLACK_LOG_LEVEL"):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -171,21 +171,23 @@ def test_file_that_became_unreadable_keeps_its_passages(seeds_copy: Path, tmp_pa
     ingest_paths([seeds_copy], index, tiny)
     files = seed_files(seeds_copy)
     before = actual_index(index)
-    files["000_"].write_bytes(b"\xff\xfe broken \x81 bytes")
+    files["000_"].write_bytes(b"\x00\x01 not text any more \x00")
     report = ingest_paths([seeds_copy], index, tiny)
-    assert len(report.errors) == 1 and "000_" in report.errors[0] and "UTF-8" in report.errors[0]
+    assert len(report.errors) == 1 and "000_" in report.errors[0] and "binary" in report.errors[0]
     assert report.removed == []
     assert actual_index(index).keys() == before.keys()
 
 
 def test_bad_file_does_not_stop_the_others(seeds_copy: Path, tmp_path: Path, tiny: TinyEmbedder) -> None:
     index = tmp_path / "index"
-    (seeds_copy / "bad.txt").write_bytes("Ruto à Paris".encode("latin-1"))
+    (seeds_copy / "bad.bin.txt").write_bytes(b"\x00\x01\x02 an image \x00")
+    (seeds_copy / "latin1.txt").write_bytes("Ruto à Paris.".encode("latin-1"))
     (seeds_copy / "blank.md").write_text("\n\n", encoding="utf-8")
     report = ingest_paths([seeds_copy], index, tiny)
-    assert len(report.added) == 5
-    assert sorted(Path(e.split(":")[0]).name for e in report.errors) == ["bad.txt", "blank.md"]
-    assert len(store.open_index(index).documents) == 5
+    assert len(report.added) == 6  # the seeds and the Latin-1 file, read with a warning
+    assert sorted(Path(e.split(":")[0]).name for e in report.errors) == ["bad.bin.txt", "blank.md"]
+    assert len(report.warnings) == 1 and "latin1.txt" in report.warnings[0]
+    assert len(store.open_index(index).documents) == 6
 
 
 def test_rebuild_re_embeds_everything(seeds_copy: Path, tmp_path: Path, tiny: TinyEmbedder) -> None:
