@@ -183,7 +183,7 @@ def kill_points(calls: int, window: float) -> list[tuple[str, float]]:
     embedding = sorted({1, calls // 3, 2 * calls // 3, calls - 1} - {0, calls})
     # closer together near the end, where making the new index live and removing the old one take little time
     # (each run's timing varies a little, so these land on both sides of the commit)
-    late = [window * f for f in (1.1, 1.0, 0.97, 0.94, 0.91, 0.88, 0.8, 0.6, 0.4, 0.2, 0.1, 0.0)]
+    late = [window * f for f in (1.1, 1.0, 0.97, 0.94, 0.91, 0.85, 0.6, 0.3, 0.0)]
     return [*((f"encode {calls}", d) for d in late), ("start", 0.0), *((f"encode {k}", 0.0) for k in embedding)]
 
 
@@ -262,7 +262,7 @@ def test_killed_first_build_and_killed_update_leave_the_old_or_the_new_index(tmp
 
 # ---- a reader never sees a mix of two ingests ----------------------------------------------------------------
 
-READER_SECONDS = 6.0
+READER_SECONDS = 5.0
 
 
 def test_reader_during_ingests_sees_exactly_one_corpus_or_the_other(tmp_path: Path) -> None:

@@ -252,8 +252,10 @@ def ask_problem(index: Path, missing: bool = False) -> str | None:
     return clear(lines[0], index)
 
 
-@pytest.mark.parametrize("damage", ["vectors emptied", "vectors cut in half", "vectors of the wrong width",
-                                    "metadata of binary garbage", "metadata a JSON list", "file or folder deleted"])
+# (not "vectors of the wrong width": a store that misses it loads the model to fail later, for seconds a run;
+# the store test above covers it)
+@pytest.mark.parametrize("damage", ["vectors emptied", "vectors cut in half", "metadata of binary garbage",
+                                    "metadata a JSON list", "file or folder deleted"])
 def test_qa_ask_on_a_damaged_index_prints_one_line_naming_it_and_the_fix(
     damage: str, seeds_index: Path, embedder: Embedder, tmp_path: Path,
 ) -> None:
