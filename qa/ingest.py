@@ -70,14 +70,22 @@ def plan_changes(indexed: Mapping[str, Any], docs: list[Document], roots: Iterab
 
 def embed_passages(passages: list[Passage], embedder: Embedder, progress: Progress | None = None,
                    batch: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Embed passages, their sentences and their sentence windows, in batches, reporting progress."""
+    """Embed passages, their sentences and their sentence windows, in batches, reporting progress.
+
+    A text is embedded once per batch however often it occurs: a one-sentence passage is its own
+    sentence and its own window, and a two-sentence passage is both its windows.
+    """
     dim = embedder.dim
     parts: list[list[np.ndarray]] = [[], [], []]
     for i in range(0, len(passages), batch):
         chunk = passages[i:i + batch]
-        parts[0].append(embedder.encode([passage_text(p) for p in chunk]))
-        parts[1].append(embedder.encode([s for p in chunk for s in sentence_texts(p)]))
-        parts[2].append(embedder.encode([w for p in chunk for w in window_texts(p)]))
+        groups = ([passage_text(p) for p in chunk], [s for p in chunk for s in sentence_texts(p)],
+                  [w for p in chunk for w in window_texts(p)])
+        unique = list(dict.fromkeys(t for g in groups for t in g))
+        vectors = embedder.encode(unique).reshape(-1, dim)
+        row = {t: r for r, t in enumerate(unique)}
+        for part, texts in zip(parts, groups, strict=True):
+            part.append(vectors[[row[t] for t in texts]])
         if progress:
             progress(i + len(chunk), len(passages))
     pv, sv, wv = (np.concatenate(p).reshape(-1, dim) if p else np.zeros((0, dim), dtype=np.float32) for p in parts)

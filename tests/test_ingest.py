@@ -28,9 +28,12 @@ def tiny() -> TinyEmbedder:
     return TinyEmbedder()
 
 
-def texts_to_embed(path: Path) -> int:
-    """How many texts a fresh ingest of one file embeds: each passage, each sentence, each sentence window."""
-    return sum(1 + 2 * len(p.sentences) for p in split_document(load_file(path)))
+def texts_to_embed(*paths: Path) -> int:
+    """How many texts a fresh ingest of these files (in ingest order) embeds: each distinct passage, sentence
+    and sentence-window text of every batch of 64 passages."""
+    passages = [p for f in sorted(f.resolve() for f in paths) for p in split_document(load_file(f))]
+    return sum(len({t for p in passages[i:i + 64] for t in (passage_text(p), *sentence_texts(p), *window_texts(p))})
+               for i in range(0, len(passages), 64))
 
 
 def expected_index(files: list[Path], tiny: TinyEmbedder) -> dict[tuple[str, int], tuple[dict, np.ndarray, np.ndarray, np.ndarray]]:
@@ -89,7 +92,7 @@ def test_first_ingest_adds_every_seed(seeds_copy: Path, tmp_path: Path, tiny: Ti
     assert sorted(report.added) == sorted(str(f.resolve()) for f in files)
     assert report.updated == report.removed == report.skipped == report.errors == []
     assert report.passages == sum(len(split_document(load_file(f))) for f in files)
-    assert tiny.texts_encoded == sum(texts_to_embed(f) for f in files)
+    assert tiny.texts_encoded == texts_to_embed(*files)
     assert progress[-1] == (report.passages, report.passages)
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
     assert_index_matches_files(index, files, tiny)
@@ -269,8 +272,8 @@ class IngestMachine(RuleBasedStateMachine):
         skipped = {src[n] for n in self.current if self.ingested.get(n) == self.current[n]}
         assert (set(report.added), set(report.updated), set(report.removed), set(report.skipped)) == (
             added, updated, removed, skipped)
-        assert self.tiny.texts_encoded == sum(texts_to_embed(self.folder / n) for n in self.current
-                                              if src[n] in added | updated)
+        assert self.tiny.texts_encoded == texts_to_embed(*(self.folder / n for n in self.current
+                                                           if src[n] in added | updated))
         self.ingested = dict(self.current)
         assert_index_matches_files(self.index, [self.outside, *(self.folder / n for n in self.ingested)], self.tiny)
 

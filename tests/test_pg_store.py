@@ -28,7 +28,7 @@ from qa.candidates import count_columns
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, QAError
 from qa.lexical import terms, tokens
 from qa.passages import Passage
-from qa.representation import passage_text, sentence_texts
+from qa.representation import passage_text, sentence_texts, window_texts
 from qa.store import open_index
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed: pip install -e '.[postgres]'")
@@ -225,7 +225,7 @@ def test_changed_and_deleted_files_change_exactly_their_rows(pg_dsn: str, schema
     assert min(after[str(changed)]) > max(i for ids in before.values() for i in ids)  # re-inserted, at the end
     # only the changed article was embedded again
     new = [p for p in live_passages(pg_dsn, schema) if p.source == str(changed)]
-    assert tiny.texts_encoded == sum(1 + 2 * len(p.sentences) for p in new)
+    assert tiny.texts_encoded == len({t for p in new for t in (passage_text(p), *sentence_texts(p), *window_texts(p))})
     assert_stats_exact(pg_dsn, schema)
 
     with pg_store.PgStore(pg_dsn, schema=schema) as store:
