@@ -1,7 +1,9 @@
 """Cold start: `qa ask` in a fresh process against an existing index, and what its imports cost.
 
 Three parts:
-1. `qa ask "QUESTION" --index IDX` run N times, each in a new process: median and min wall time.
+1. `qa ask "QUESTION" --index IDX` run N times, each in a new process: median and min wall time; and
+   the same through `adapters.cli.main` with the bot's embedder made by `make_embedder(model, "onnx",
+   cache)`, which is what `qa ask` does once qa/bot.py builds its embedder that way.
 2. `python -c "import X"` in fresh processes for the heavy modules and the project's entry points,
    less the bare interpreter's start, and the ONNX query path alone (import, load, embed one question).
 3. `python -X importtime -c "import adapters.cli"`: the imports that dominate the CLI's start.
@@ -29,6 +31,15 @@ from qa.config import BACKENDS, DEFAULT_MODEL, project_seeds
 ROOT = Path(__file__).resolve().parent.parent
 QA = Path(sys.executable).parent / "qa"
 QUESTION = "Who did Ruto call in January 2025?"
+# `qa ask` with the one change to qa/bot.py that the ONNX query path needs, made from outside.
+WIRED = """
+import sys
+from pathlib import Path
+import qa.bot, qa.embedder
+qa.bot.SentenceTransformerEmbedder = lambda name, *a, **k: qa.embedder.make_embedder(name, "onnx", Path({cache!r}))
+from adapters.cli import main
+sys.exit(main(["ask", {question!r}, "--index", {index!r}]))
+"""
 MODULES = ["numpy", "rich.console", "onnxruntime", "tokenizers", "torch", "sentence_transformers",
            "qa.config", "qa.embedder", "qa.onnx_embedder", "qa.store", "qa.retrieval", "qa.answer", "qa.bot",
            "adapters.render", "adapters.cli"]
@@ -71,7 +82,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=BACKENDS, help="QA_BACKEND for the `qa` processes")
     parser.add_argument("--cache-dir", type=Path, help="QA_CACHE_DIR for the `qa` processes and the ONNX export")
     args = parser.parse_args()
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     if args.backend:
         env["QA_BACKEND"] = args.backend
@@ -99,10 +110,15 @@ def main() -> None:
             med, low = median_wall([sys.executable, "-c", f"import {module}"], env, args.runs)
             table.add_row(f"import {module} (less python start)", f"{med - bare:.2f}", f"{low - bare:.2f}")
 
+        import qa.bot
         from qa.embedder import ensure_export
 
         cache = args.cache_dir or Path(tmp) / "cache"
         folder = ensure_export(DEFAULT_MODEL, "onnx", cache)
+        if hasattr(qa.bot, "SentenceTransformerEmbedder"):
+            wired = WIRED.format(cache=str(cache), question=args.question, index=str(index))
+            med, low = median_wall([sys.executable, "-c", wired], env, args.runs)
+            table.add_row("qa ask with the bot's embedder from make_embedder(…, 'onnx', …)", f"{med:.2f}", f"{low:.2f}")
         query = (f"from qa.onnx_embedder import OnnxEmbedder; "
                  f"OnnxEmbedder({str(folder)!r}, {DEFAULT_MODEL!r}).encode([{args.question!r}])")
         med, low = median_wall([sys.executable, "-c", query], env, args.runs)

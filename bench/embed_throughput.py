@@ -4,9 +4,10 @@ Measured side by side in one process, backends taking turns in each run, on pass
 words built from real sentences (the seeds and the SQuAD bench file). Also: one question's latency,
 how close each backend's vectors are to torch's, and a dense-only retrieval check on the bench file
 (the gold paragraph ranked first among all its paragraphs; the answer inside the top 3 sentences),
-which shows what int8 costs in quality.
+which shows what int8 costs in quality. With --ingest, also a whole ingest of the bench file's articles
+per backend (passages, their sentences and windows embedded, the index written): passages/s end to end.
 
-Run: .venv/bin/python bench/embed_throughput.py [--runs 5] [--cache-dir DIR]
+Run: .venv/bin/python bench/embed_throughput.py [--runs 5] [--cache-dir DIR] [--ingest]
 The exports go to a temporary folder unless --cache-dir names one (then they are reused).
 """
 
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, default=SQUAD, help="SQuAD-format JSON of real articles")
     parser.add_argument("--cache-dir", type=Path, help="where the ONNX exports are (made if missing)")
     parser.add_argument("--no-retrieval", action="store_true", help="skip the retrieval check")
+    parser.add_argument("--ingest", action="store_true", help="also time a full ingest of the bench articles")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -154,7 +156,30 @@ def main() -> None:
                 row += [f"{quality[backend][0]:.1f}", f"{quality[backend][1]:.1f}"]
             table.add_row(*row)
         console.print(table)
+        if args.ingest:
+            ingest_table(console, embedders, squad, Path(tmp))
         console.print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+def ingest_table(console: Console, embedders: dict[str, Embedder], squad: dict, tmp: Path) -> None:
+    """One full ingest of the bench articles (one file each, paragraphs as blocks) per backend."""
+    from qa.ingest import ingest_paths
+
+    corpus = tmp / "articles"
+    corpus.mkdir()
+    for n, article in enumerate(squad["data"]):
+        text = "\n\n".join(p["context"] for p in article["paragraphs"])
+        (corpus / f"{n:03d}.txt").write_text(f"{article['title']}\n\n{text}\n", encoding="utf-8")
+    table = Table(title="Full ingest of the bench articles (one run each)")
+    for col in ("backend", "passages", "seconds", "passages/s"):
+        table.add_column(col, justify="left" if col == "backend" else "right")
+    for backend, e in embedders.items():
+        start = time.perf_counter()
+        report = ingest_paths([corpus], tmp / f"index-{backend}", e, rebuild=True)
+        secs = time.perf_counter() - start
+        assert not report.errors, report.errors
+        table.add_row(backend, str(report.passages), f"{secs:.1f}", f"{report.passages / secs:.1f}")
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def _pipeline(model: Any, model_name: str) -> tuple[Any, str, bool]:
             any(k != "Normalize" for k in kinds[2:]):
         raise ModelLoadError(
             f"cannot export model {model_name!r} to ONNX: only Transformer → Pooling (→ Normalize) models "
-            f"are supported, this one is {' → '.join(kinds)}; use --backend torch"
+            f"are supported, this one is {' → '.join(kinds)}; use the torch backend (QA_BACKEND=torch)"
         )
     pooling = modules[1]
     mode = getattr(pooling, "pooling_mode", None)
@@ -132,7 +132,7 @@ def _pipeline(model: Any, model_name: str) -> tuple[Any, str, bool]:
     if isinstance(mode, (list, tuple)):
         mode = mode[0] if len(mode) == 1 else None
     if mode not in POOLING_MODES or getattr(pooling, "include_prompt", True) is False:
-        raise ModelLoadError(f"cannot export model {model_name!r} to ONNX: unsupported pooling; use --backend torch")
+        raise ModelLoadError(f"cannot export model {model_name!r} to ONNX: unsupported pooling; use the torch backend (QA_BACKEND=torch)")
     transformer = modules[0].auto_model if hasattr(modules[0], "auto_model") else modules[0].model
     return transformer, str(mode), len(modules) > 2
 
@@ -265,7 +265,7 @@ def export_onnx(model_name: str, dest: Path, quantize: bool = False) -> Path:
             if worst < bound:
                 raise ModelLoadError(
                     f"the ONNX export of {model_name!r} ({label}) does not match sentence-transformers "
-                    f"(cosine {worst:.4f} < {bound}); use --backend torch"
+                    f"(cosine {worst:.4f} < {bound}); use the torch backend (QA_BACKEND=torch)"
                 )
             meta[f"check_min_cosine_{label}"] = round(worst, 6)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
