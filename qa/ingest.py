@@ -192,9 +192,16 @@ def ingest_documents(
     roots = [Path(r).resolve() for r in roots]
     with store.write_lock(index_dir):
         old = None
+        previous: list[str] = []  # what a rebuild replaces, so that the report says what it drops
+        if rebuild and store.exists(index_dir):
+            try:
+                previous = list(store.open_index(index_dir).documents)
+            except IndexCorruptError:
+                previous = []
         if store.exists(index_dir) and not rebuild:
             try:
                 old = store.open_index(index_dir)
+                old.check()
             except IndexCorruptError:
                 old = None  # an unreadable or outdated index is rebuilt from the files
             if old is not None and old.model != embedder.name:
@@ -208,10 +215,13 @@ def ingest_documents(
                     f"use --rebuild to re-embed everything, or --backend {old.backend}"
                 )
         try:
-            return _ingest(docs, index_dir, embedder, old, roots, protect or set(), report, progress)
+            report = _ingest(docs, index_dir, embedder, old, roots, protect or set(), report, progress)
         finally:
             if old is not None:
                 old.close()
+        given = {d.source for d in docs}
+        report.removed.extend(s for s in previous if s not in given)
+        return report
 
 
 def _ingest(docs: list[Document], index_dir: Path, embedder: Embedder, old: store.IndexData | None,

@@ -45,6 +45,11 @@ class SegmentData:
     passage_tokens: np.ndarray
 
 
+def damaged(index_dir: Path, why: str) -> IndexCorruptError:
+    """The one error for an index that cannot be read, naming it and the fix."""
+    return IndexCorruptError(f"the index at {index_dir} is damaged ({why}): rebuild it with `qa ingest --rebuild PATH`")
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -167,12 +172,18 @@ class Segment:
             self.passage_token_ptr = load("passage_token_ptr.npy", self.size + 1)
             self.passage_tokens = load("passage_tokens.npy", int(self.passage_token_ptr[-1]))
             self.df = load("df.npy", len(self.vocab))
+            dim = int(meta["dim"])
+            for name, array, width in (("passage_vectors", self.passage_vectors, dim), ("sentence_vectors",
+                                       self.sentence_vectors, dim), ("window_vectors", self.window_vectors, dim),
+                                       ("df", self.df, 2)):
+                if array.ndim != 2 or array.shape[1] != width:
+                    raise ValueError(f"{name}.npy has shape {array.shape}, expected rows of {width}")
             with open(folder / "passages.jsonl", "rb") as fh:
                 self._text = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
             if self._text is not None and len(self._text) != int(self.offsets[-1]):
                 raise ValueError("passages.jsonl is truncated")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexCorruptError(f"segment {folder} cannot be read ({exc})") from None
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+            raise damaged(folder.parent, f"segment {folder.name}: {exc}") from None
         self.token_id = {t: i for i, t in enumerate(self.vocab)}
 
     def _load(self, name: str, rows: int) -> np.ndarray:
@@ -185,7 +196,19 @@ class Segment:
         """Passage `row`, parsed from its own line only."""
         assert self._text is not None
         raw = self._text[int(self.offsets[row]):int(self.offsets[row + 1])]
-        return Passage.from_dict(json.loads(raw))
+        try:
+            return Passage.from_dict(json.loads(raw))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise damaged(self.folder.parent, f"segment {self.name}: passage {row}: {exc}") from None
+
+    def check(self) -> None:
+        """Read what a question reads lazily (the passages, the candidate indexes): raise if it is damaged.
+        A large segment's passages are sampled, so that an incremental ingest stays fast."""
+        rows = range(self.size) if self.size <= ANN_MIN_PASSAGES else np.linspace(0, self.size - 1, 1000).astype(int)
+        for row in rows:
+            self.passage(int(row))
+        self.bm25  # noqa: B018
+        self.ann  # noqa: B018
 
     def passages(self, rows: Sequence[int] | np.ndarray | None = None) -> Iterator[Passage]:
         for r in range(self.size) if rows is None else rows:
@@ -204,9 +227,12 @@ class Segment:
             return None
         from usearch.index import Index
 
-        index = Index.restore(str(path), view=True)
+        try:
+            index = Index.restore(str(path), view=True)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise damaged(self.folder.parent, f"segment {self.name}: {_ANN_FILE}: {exc}") from None
         if index is None or len(index) != self.size:
-            raise IndexCorruptError(f"segment {self.folder} has a damaged {_ANN_FILE}")
+            raise damaged(self.folder.parent, f"segment {self.name}: {_ANN_FILE} does not match its passages")
         return index
 
     @cached_property
@@ -214,9 +240,16 @@ class Segment:
         """The bm25s passage index as (scores, passage ids, pointers, vocabulary), memory-mapped."""
         import bm25s
 
-        index = bm25s.BM25.load(str(self.folder / "bm25"), mmap=True, show_progress=False, verbosity=0)
-        s = index.scores
-        return s["data"], s["indices"], s["indptr"], index.vocab_dict
+        try:
+            index = bm25s.BM25.load(str(self.folder / "bm25"), mmap=True, show_progress=False, verbosity=0)
+            s = index.scores
+            data, indices, indptr = s["data"], s["indices"], s["indptr"]
+            if not len(indptr) or int(indptr[-1]) != len(data) or len(data) != len(indices) or (
+                    len(indices) and int(np.max(indices)) >= self.size):
+                raise ValueError("its arrays disagree")
+        except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, IndexError) as exc:
+            raise damaged(self.folder.parent, f"segment {self.name}: bm25 index: {exc}") from None
+        return data, indices, indptr, index.vocab_dict
 
     def lexical_scores(self, terms: list[str]) -> np.ndarray:
         """bm25s scores of every passage of the segment for `terms` (segment-local statistics)."""
@@ -224,7 +257,7 @@ class Segment:
         out = np.zeros(self.size, dtype=np.float32)
         for t in dict.fromkeys(terms):
             tid = vocab.get(t)
-            if tid is not None:
+            if tid is not None and tid + 1 < len(indptr):
                 lo, hi = int(indptr[tid]), int(indptr[tid + 1])
                 out += np.bincount(indices[lo:hi], weights=data[lo:hi], minlength=self.size).astype(np.float32)
         return out

@@ -29,7 +29,7 @@ import numpy as np
 from qa.candidates import Candidates, CorpusStats, question_columns
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
 from qa.passages import Passage
-from qa.segment import Segment, _fsync_dir, _write_bytes, remove_folder, row_sets
+from qa.segment import Segment, _fsync_dir, _write_bytes, damaged, remove_folder, row_sets
 
 FORMAT = 3
 _CURRENT = "CURRENT"
@@ -50,11 +50,6 @@ class DocumentRecord:
 
 def exists(index_dir: Path) -> bool:
     return (index_dir / _CURRENT).is_file()
-
-
-def damaged(index_dir: Path, why: str) -> IndexCorruptError:
-    """The one error for an index that cannot be read, naming it and the fix."""
-    return IndexCorruptError(f"the index at {index_dir} is damaged ({why}): rebuild it with `qa ingest --rebuild PATH`")
 
 
 def _read_manifest(index_dir: Path) -> dict:
@@ -341,6 +336,11 @@ class IndexData:
         """Rows in `sentence_vectors` of the sentences of passage `passage_row` (in `passages` order)."""
         start = int(np.searchsorted(self.sentence_owner, passage_row, side="left"))
         return range(start, start + len(self.passages[passage_row].sentences))
+
+    def check(self) -> None:
+        """Read every part of the index once: raise IndexCorruptError if any is damaged."""
+        for seg in self.segments:
+            seg.check()
 
     def close(self) -> None:
         for seg in self.segments:

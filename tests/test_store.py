@@ -340,3 +340,36 @@ def test_interrupt_from_progress_leaves_the_previous_index_whole(built: Path, se
         ingest_paths([seeds_copy], built, tiny, progress=progress)
     assert_same(snapshot(built), before)
     assert_clean(built)
+
+
+def test_a_rebuild_reports_the_documents_it_drops(built: Path, seeds_copy: Path, tiny: TinyEmbedder,
+                                                  tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("A Note\n\nThe talks resumed in Nairobi on Monday.\n", encoding="utf-8")
+    ingest_paths([other], built, tiny)
+    report = ingest_paths([other], built, tiny, rebuild=True)
+    assert len(report.added) == 1
+    assert sorted(Path(s).name for s in report.removed) == sorted(p.name for p in seeds_copy.glob("*.txt"))
+    assert list(store.open_index(built).documents) == [str((other / "note.txt").resolve())]
+
+
+@pytest.mark.parametrize("damage", ["empty vectors", "narrow vectors", "garbage passage line"])
+def test_damage_found_only_when_answering_is_reported_and_repaired(built: Path, seeds_copy: Path,
+                                                                   tiny: TinyEmbedder, damage: str) -> None:
+    seg = segments(built)[0]
+    if damage == "empty vectors":
+        (seg / "passage_vectors.npy").write_bytes(b"")
+    elif damage == "narrow vectors":
+        np.save(seg / "sentence_vectors.npy", np.load(seg / "sentence_vectors.npy")[:, :-1])
+    else:
+        raw = bytearray((seg / "passages.jsonl").read_bytes())
+        raw[10:20] = b"#" * 10
+        (seg / "passages.jsonl").write_bytes(bytes(raw))
+    with pytest.raises(IndexCorruptError, match="qa ingest --rebuild") as exc:
+        data = store.open_index(built)
+        data.check()
+    assert str(built) in str(exc.value)
+    report = ingest_paths([seeds_copy], built, tiny)  # a plain ingest finds the damage and rebuilds
+    assert len(report.added) == 5
+    store.open_index(built).check()
