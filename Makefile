@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench eval
+.PHONY: install run test lint bench bench-smoke eval
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,10 @@ eval: install
 bench: install
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/followups.py
+	$(BIN)/python bench/ingest_speed.py
+	$(BIN)/python bench/scale.py --sizes 10000 100000
+
+# the benchmarks at a small size, as a smoke test (what CI runs after the tests)
+bench-smoke: install
+	$(BIN)/python bench/ingest_speed.py --passages 30 --backends onnx
+	$(BIN)/python bench/scale.py --sizes 2500 --queries 5 --cold-runs 1
