@@ -322,6 +322,9 @@ class OnnxEmbedder:
             if self._session is not None:
                 return
             meta = self._read_meta()
+            # Sequential tokenizing costs little next to the model, and a process that forks later (a
+            # test runner, a server) then gets no warning from the tokenizers library on stderr.
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             try:
                 import onnxruntime as ort
                 from tokenizers import Tokenizer
