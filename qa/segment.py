@@ -97,7 +97,12 @@ def write_segment(index_dir: Path, data: SegmentData, dim: int) -> str:
     counts = [len(p.sentences) for p in data.passages]
     sentence_start = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=sentence_start[1:])
-    meta = {"passages": len(data.passages), "sentences": int(sentence_start[-1]), "dim": dim, "sources": sources}
+    from qa.lexical import terms
+
+    titles = {p.title for p in data.passages if p.title}
+    title_terms = sorted({t for title in titles for t in terms(title)})
+    meta = {"passages": len(data.passages), "sentences": int(sentence_start[-1]), "dim": dim, "sources": sources,
+            "title_terms": title_terms}
     _write_bytes(tmp / "segment.json", json.dumps(meta).encode())
     _write_bytes(tmp / "vocab.json", json.dumps(data.vocab, ensure_ascii=False).encode())
     _write_bytes(tmp / "passages.jsonl", b"".join(lines))
@@ -158,6 +163,7 @@ class Segment:
             meta = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
             self.vocab: list[str] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
             self.sources: list[str] = meta["sources"]
+            self.title_terms: list[str] | None = meta.get("title_terms")  # None in segments written before it was kept
             self.size = int(meta["passages"])
             load = self._load
             self.offsets = load("passage_offsets.npy", self.size + 1)
@@ -187,7 +193,8 @@ class Segment:
         self.token_id = {t: i for i, t in enumerate(self.vocab)}
 
     def _load(self, name: str, rows: int) -> np.ndarray:
-        array = np.load(self.folder / name, mmap_mode="r")
+        # a plain array over the mapped file: indexing a np.memmap costs a Python call per access
+        array = np.asarray(np.load(self.folder / name, mmap_mode="r"))
         if len(array) != rows:
             raise ValueError(f"{name} holds {len(array)} rows, expected {rows}")
         return array
@@ -244,23 +251,31 @@ class Segment:
             index = bm25s.BM25.load(str(self.folder / "bm25"), mmap=True, show_progress=False, verbosity=0)
             s = index.scores
             data, indices, indptr = s["data"], s["indices"], s["indptr"]
-            if not len(indptr) or int(indptr[-1]) != len(data) or len(data) != len(indices) or (
-                    len(indices) and int(np.max(indices)) >= self.size):
+            if not len(indptr) or int(indptr[-1]) != len(data) or len(data) != len(indices):
                 raise ValueError("its arrays disagree")
         except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, IndexError) as exc:
             raise damaged(self.folder.parent, f"segment {self.name}: bm25 index: {exc}") from None
         return data, indices, indptr, index.vocab_dict
 
-    def lexical_scores(self, terms: list[str]) -> np.ndarray:
-        """bm25s scores of every passage of the segment for `terms` (segment-local statistics)."""
+    def lexical_scores(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(passage rows, bm25s scores) of the segment's passages holding any of `terms` (segment-local
+        statistics). A term in more than a fiftieth of the passages is left out when rarer ones are there:
+        it would touch most of the index and rank little."""
         data, indices, indptr, vocab = self.bm25
-        out = np.zeros(self.size, dtype=np.float32)
+        spans = []
         for t in dict.fromkeys(terms):
             tid = vocab.get(t)
             if tid is not None and tid + 1 < len(indptr):
-                lo, hi = int(indptr[tid]), int(indptr[tid + 1])
-                out += np.bincount(indices[lo:hi], weights=data[lo:hi], minlength=self.size).astype(np.float32)
-        return out
+                spans.append((int(indptr[tid]), int(indptr[tid + 1])))
+        rare = [(lo, hi) for lo, hi in spans if hi - lo <= max(self.size // 50, 1000)]
+        spans = rare or sorted(spans, key=lambda s: s[1] - s[0])[:1]
+        if not spans:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        rows = np.unique(np.concatenate([indices[lo:hi] for lo, hi in spans]))
+        acc = np.zeros(self.size, dtype=np.float32)
+        for lo, hi in spans:
+            acc[indices[lo:hi]] += data[lo:hi]  # a passage appears once in a term's postings
+        return rows.astype(np.int64), acc[rows]
 
     def close(self) -> None:
         if self._text is not None:

@@ -190,7 +190,10 @@ class IndexData:
     def title_terms(self) -> frozenset[str]:
         from qa.lexical import terms
 
-        return frozenset(t for d in self.documents.values() if d.title for t in terms(d.title))
+        out = {t for seg in self.segments for t in seg.title_terms or ()}
+        if any(seg.title_terms is None for seg in self.segments):
+            out.update(t for d in self.documents.values() if d.title for t in terms(d.title))
+        return frozenset(out)
 
     # ---- candidates -----------------------------------------------------------------------------------------
 
@@ -219,8 +222,10 @@ class IndexData:
             dense = _top(np.where(live, seg.passage_vectors32 @ q, -np.inf), limit)
         lexical = np.zeros(0, dtype=np.int64)
         if terms:
-            scores = seg.lexical_scores(terms)
-            lexical = _top(np.where(live & (scores > 0), scores, -np.inf), limit)
+            rows, scores = seg.lexical_scores(terms)
+            keep = live[rows]
+            rows, scores = rows[keep], scores[keep]
+            lexical = rows[_top(scores, limit)]
         rows = np.unique(np.concatenate([dense, lexical]))
         return rows[live[rows]]
 
@@ -235,7 +240,11 @@ class IndexData:
         for i, rows in picked:
             seg = self.segments[i]
             cos.append(np.asarray(seg.passage_vectors[rows], dtype=np.float32) @ q)
-            lex.append(seg.lexical_scores(terms)[rows] if terms else np.zeros(len(rows), np.float32))
+            full = np.zeros(seg.size, dtype=np.float32)
+            if terms:
+                hit_rows, hit_scores = seg.lexical_scores(terms)
+                full[hit_rows] = hit_scores
+            lex.append(full[rows])
             where.extend((i, int(r)) for r in rows)
         c, lx = np.concatenate(cos), np.concatenate(lex)
         keep = np.unique(np.concatenate([_top(c, limit), _top(np.where(lx > 0, lx, -np.inf), limit)]))
