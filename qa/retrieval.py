@@ -202,7 +202,7 @@ class Retriever:
         close = np.flatnonzero(sv @ sv[pool.starts[hit.row] + sentence] >= threshold)
         owner = np.repeat(np.arange(len(pool.counts)), pool.counts)
         seen = {hit.passage.source, *(p.source for p in hit.also)}
-        out = []
+        out: list[Passage] = []
         for r in close:
             row = int(owner[r])
             if len(out) == ECHOES:
