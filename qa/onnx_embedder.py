@@ -113,8 +113,12 @@ def _load_sentence_transformer(model_name: str, path: str) -> Any:
         raise ModelLoadError(f"cannot load embedding model {model_name!r}: {str(exc).splitlines()[0]}") from None
 
 
-def _pipeline(model: Any, model_name: str) -> tuple[Any, str, bool]:
-    """The model's transformer, pooling mode and whether it normalises; refuses what the graph cannot copy."""
+def _pipeline(model: Any, model_name: str) -> tuple[Any, str]:
+    """The model's transformer and pooling mode; refuses what the graph cannot copy.
+
+    A Normalize module needs nothing in the graph: OnnxEmbedder normalises every vector. Whatever is
+    exported, the check in `export_onnx` compares it with sentence-transformers before publishing.
+    """
     modules = list(model)
     kinds = [type(m).__name__ for m in modules]
     if len(modules) < 2 or kinds[0] != "Transformer" or kinds[1] != "Pooling" or \
@@ -134,14 +138,14 @@ def _pipeline(model: Any, model_name: str) -> tuple[Any, str, bool]:
     if mode not in POOLING_MODES or getattr(pooling, "include_prompt", True) is False:
         raise ModelLoadError(f"cannot export model {model_name!r} to ONNX: unsupported pooling; use the torch backend (QA_BACKEND=torch)")
     transformer = modules[0].auto_model if hasattr(modules[0], "auto_model") else modules[0].model
-    return transformer, str(mode), len(modules) > 2
+    return transformer, str(mode)
 
 
 def _export_graph(model: Any, model_name: str, out: Path) -> tuple[list[str], int]:
     """Write the transformer plus pooling as one ONNX graph; returns its input names and output width."""
     import torch
 
-    transformer, mode, _ = _pipeline(model, model_name)
+    transformer, mode = _pipeline(model, model_name)
     tokenizer = model.tokenizer
     input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
                    if n in getattr(tokenizer, "model_input_names", ("input_ids", "attention_mask"))]
