@@ -14,7 +14,7 @@ from adapters.render import safe_text
 from qa import config, evaluation, questions, store
 from qa.answer import Answerer
 from qa.bot import Bot
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedder import make_embedder, vector_kind
 from qa.ingest import ingest_documents
 from qa.retrieval import Retriever
 
@@ -49,9 +49,9 @@ def run_eval(args: argparse.Namespace, settings: config.Settings) -> int:
 
         raise SourceError(f"{path}: no such question set")
     qset = questions.load(path)
-    embedder = SentenceTransformerEmbedder(settings.model)
+    embedder = make_embedder(settings.model, settings.backend, settings.cache_dir, export_missing=True)
     if qset.documents is not None:
-        index_dir = Path(args.index) if args.index else eval_index_dir(path, settings.model)
+        index_dir = Path(args.index) if args.index else eval_index_dir(path, f"{settings.model}:{vector_kind(settings.backend)}")
         with err.status(safe_text(f"Indexing {len(qset.documents)} documents of {path.name}…", one_line=True)):
             ingest_documents(qset.documents, index_dir, embedder, roots=[])
     else:

@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     qset = questions.load(args.file)
     embedder = SentenceTransformerEmbedder()
-    index_dir = eval_index_dir(args.file, embedder.name)  # the index `qa eval` builds for the same file
+    index_dir = eval_index_dir(args.file, f"{embedder.name}:float32")  # the index `qa eval` builds for the same file
     ingest_documents(qset.documents or [], index_dir, embedder)
     answerer = Answerer(Retriever(store.open_index(index_dir, embedder.name), embedder))
     answerable = [q for q in qset.questions if q.answerable]
