@@ -228,7 +228,8 @@ def test_no_color_means_no_colour_codes(narrow_monochrome: dict[str, str]) -> No
 
 def test_history_persists_and_ctrl_c_cancels_a_pending_answer(seeds_index: Path, spawn: Spawn, tmp_path: Path) -> None:
     history = tmp_path / "history"
-    first = spawn(["--index", str(seeds_index)])
+    # the torch backend takes seconds to load (ONNX well under one), so the question surely waits for it
+    first = spawn(["--index", str(seeds_index)], QA_BACKEND="torch")
     first.wait_prompt()
     # Asked at once, the question waits for the model behind a spinner; Ctrl-C gives the prompt back.
     first.child.sendline(QUESTION)
