@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,13 +47,6 @@ class Settings:
     backend: str = DEFAULT_BACKEND
     cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
     store: str | None = None  # a postgresql:// address: the passages live there instead of in index_dir
-
-    @property
-    def store_label(self) -> str:
-        """Where the passages live, as it may be shown (a database address without its password)."""
-        if self.store is None:
-            return str(self.index_dir)
-        return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", self.store)
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
