@@ -9,6 +9,7 @@ terminal, questions are read one per line and answered in plain text, for script
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -386,6 +387,10 @@ def _piped(chat: Chat, stdin: TextIO) -> int:
 def run_repl(settings: config.Settings) -> int:
     """Run the chat; returns the exit code. QAError from loading propagates (the CLI prints one line)."""
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive:
+        # Ctrl-C cancels a pending answer even when the chat was started from a shell that ignores it
+        # (a background job inherits SIGINT ignored)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     console = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     bot = Bot(settings)
