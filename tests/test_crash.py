@@ -400,6 +400,10 @@ def test_killed_qa_ingest_leaves_qa_ask_answering_as_before_or_as_after(
     killed: list[tuple[str, Snapshot, subprocess.Popen[str] | None]] = []
     for label, wait in (("1s in, loading", after_seconds(1.0)), ("at its first write", after_writes_begin(0.0)),
                         ("30ms after its first write", after_writes_begin(0.03))):
+        # each kill meets the ingest from the same start: an ingest that finished before its kill (a fast
+        # machine, a light backend) would otherwise leave the next ones nothing to write
+        shutil.rmtree(index)
+        shutil.copytree(seeds_index, index, symlinks=True)
         on_disk = sizes(index)
         with open(tmp_path / "ingest.err", "w") as ingest_err:
             proc = subprocess.Popen([str(QA), "ingest", str(extra), "--index", str(index)], stdout=subprocess.DEVNULL,
