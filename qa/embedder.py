@@ -17,7 +17,7 @@ import shutil
 import threading
 import warnings
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -56,6 +56,27 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def load_sentence_transformer(name: str) -> Any:
+    """The sentence-transformers model `name`, from local files only and without the libraries' chatter;
+    ModelLoadError (one line) when it cannot be loaded."""
+    for var, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
+                       ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(var, value)
+    path = resolve_model_path(name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+            logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+            return SentenceTransformer(path, device="cpu", local_files_only=True)
+    except Exception as exc:  # the library raises many kinds; the user needs one line
+        raise ModelLoadError(f"cannot load embedding model {name!r}: {str(exc).splitlines()[0]}") from None
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from local files only (never from a hub at run time).
 
@@ -75,23 +96,7 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is not None:
                 return
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            path = resolve_model_path(self.name)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as hf_logging
-
-                    hf_logging.disable_progress_bar()
-                    hf_logging.set_verbosity_error()
-                    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
-                    self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
-            except Exception as exc:  # the library raises many kinds; the user needs one line
-                raise ModelLoadError(f"cannot load embedding model {self.name!r}: {str(exc).splitlines()[0]}") from None
+            self._model = load_sentence_transformer(self.name)
 
     @property
     def dim(self) -> int:

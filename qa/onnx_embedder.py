@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.embedder import resolve_model_path
+from qa.embedder import load_sentence_transformer, resolve_model_path
 from qa.errors import ModelLoadError
 
 EXPORT_FORMAT = 1  # bump when the folder layout or the graph's contract changes: older exports are redone
@@ -88,29 +88,6 @@ def export_is_current(folder: Path, model_name: str, quantized: bool) -> bool:
         return bool(meta.get("source") == source_fingerprint(resolve_model_path(model_name)))
     except ModelLoadError:
         return False
-
-
-def _quiet_imports() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def _load_sentence_transformer(model_name: str, path: str) -> Any:
-    _quiet_imports()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            hf_logging.set_verbosity_error()
-            logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
-            return SentenceTransformer(path, device="cpu", local_files_only=True)
-    except Exception as exc:  # the library raises many kinds; the user needs one line
-        raise ModelLoadError(f"cannot load embedding model {model_name!r}: {str(exc).splitlines()[0]}") from None
 
 
 def _pipeline(model: Any, model_name: str) -> tuple[Any, str]:
@@ -235,7 +212,7 @@ def export_onnx(model_name: str, dest: Path, quantize: bool = False) -> Path:
     except OSError as exc:
         raise ModelLoadError(f"cannot write the ONNX export to {dest}: {exc.strerror or exc}") from None
     try:
-        model = _load_sentence_transformer(model_name, path)
+        model = load_sentence_transformer(model_name)
         max_len = int(model.max_seq_length)
         input_names, width = _export_graph(model, model_name, tmp / FP32_FILE)
 
