@@ -4,7 +4,6 @@ Web API calls out to a recording Slack API server, answers from a real index and
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -14,10 +13,11 @@ from typing import Any
 
 import pytest
 from slack_api_server import Call, Slack, SlackAPIServer, next_ts, texts
+from slack_harness import serving
 from slack_sdk.signature import SignatureVerifier
 
 from adapters import slack_blocks as sb
-from adapters.slack_app import SlackHTTPServer, SlackQA, serve_http, web_client
+from adapters.slack_app import SlackQA, web_client
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedder import SentenceTransformerEmbedder
@@ -34,13 +34,6 @@ def api() -> Iterator[SlackAPIServer]:
         yield server
 
 
-def start_app(bot: Bot, api: SlackAPIServer) -> tuple[SlackQA, SlackHTTPServer]:
-    qa_app = SlackQA(bot, web_client(BOT_TOKEN, api.url), signing_secret=SECRET)
-    server = serve_http(qa_app.app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return qa_app, server
-
-
 @pytest.fixture(scope="module")
 def served(api: SlackAPIServer, seeds_index: Path, embedder: SentenceTransformerEmbedder,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SlackQA, Slack]]:
@@ -48,11 +41,8 @@ def served(api: SlackAPIServer, seeds_index: Path, embedder: SentenceTransformer
     settings = resolve(index=seeds_index, k=5).with_(feedback_log=log)
     bot = Bot(settings, embedder=embedder)
     bot.load()
-    qa_app, server = start_app(bot, api)
-    yield qa_app, Slack(server.url, SECRET)
-    server.shutdown()
-    server.server_close()
-    qa_app.close()
+    with serving(bot, web_client(BOT_TOKEN, api.url), SECRET) as served_app:
+        yield served_app
 
 
 @pytest.fixture
@@ -405,10 +395,8 @@ def test_article_markup_cannot_ping_anyone(api: SlackAPIServer, embedder: Senten
     report = ingest_paths([corpus], tmp_path / "index", embedder)
     assert not report.errors
     bot = Bot(resolve(index=tmp_path / "index"), embedder=embedder)
-    qa_app, server = start_app(bot, api)
-    try:
+    with serving(bot, web_client(BOT_TOKEN, api.url), SECRET) as (qa_app, slack):
         api.reset()
-        slack = Slack(server.url, SECRET)
         slack.mention("What is the budget of the Zorblax festival? <!here>", channel="C13")
         [reply] = api.wait_for("chat.postMessage", in_channel("C13"))
         slack.command("What is the budget of the Zorblax festival? <!channel>", api.response_url("z"), channel="C13")
@@ -425,7 +413,3 @@ def test_article_markup_cannot_ping_anyone(api: SlackAPIServer, embedder: Senten
                 assert "<" not in body and ">" not in body, t
             assert all(b["text"]["verbatim"] for b in call.params["blocks"] if b["type"] == "section")
         assert qa_app.drain(20)
-    finally:
-        server.shutdown()
-        server.server_close()
-        qa_app.close()

@@ -10,20 +10,19 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from slack_api_server import Call, Slack, SlackAPIServer
+from slack_harness import serving
 
 from adapters.slack_app import (
     API_RETRIES,
     RedactingFormatter,
     SlackConnectionError,
     SlackQA,
-    serve_http,
     web_client,
 )
 from qa.bot import Bot
@@ -50,13 +49,8 @@ def served(api: SlackAPIServer, seeds_index: Path, embedder: SentenceTransformer
     log = tmp_path_factory.mktemp("state") / "feedback.jsonl"
     bot = Bot(resolve(index=seeds_index, k=5).with_(feedback_log=log), embedder=embedder)
     bot.load()
-    qa_app = SlackQA(bot, web_client(BOT_TOKEN, api.url, timeout=TIMEOUT), signing_secret=SECRET)
-    server = serve_http(qa_app.app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield qa_app, Slack(server.url, SECRET)
-    server.shutdown()
-    server.server_close()
-    qa_app.close()
+    with serving(bot, web_client(BOT_TOKEN, api.url, timeout=TIMEOUT), SECRET) as served_app:
+        yield served_app
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import json
 import math
 import random
 import statistics
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,9 +22,10 @@ from pathlib import Path
 
 import pytest
 from slack_api_server import Slack, SlackAPIServer
+from slack_harness import serving
 
 from adapters import slack_blocks as sb
-from adapters.slack_app import SlackQA, serve_http, web_client
+from adapters.slack_app import SlackQA, web_client
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedder import SentenceTransformerEmbedder
@@ -98,13 +98,8 @@ def served(api: SlackAPIServer, seeds_index: Path, embedder: SentenceTransformer
     log = tmp_path_factory.mktemp("state") / "feedback.jsonl"
     bot = Bot(resolve(index=seeds_index, k=5).with_(feedback_log=log), embedder=embedder)
     bot.load()
-    qa_app = SlackQA(bot, web_client(BOT_TOKEN, api.url), signing_secret=SECRET)
-    server = serve_http(qa_app.app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield qa_app, Slack(server.url, SECRET)
-    server.shutdown()
-    server.server_close()
-    qa_app.close()
+    with serving(bot, web_client(BOT_TOKEN, api.url), SECRET) as served_app:
+        yield served_app
 
 
 def percentile(values: list[float], q: float) -> float:
