@@ -130,8 +130,7 @@ class _SegmentBuilder:
         if not len(rows):
             return
         remap = self._ids(seg.vocab)
-        sp = np.asarray(seg.sentence_start)
-        srows = np.concatenate([np.arange(sp[r], sp[r + 1]) for r in rows])
+        srows = seg.sentence_rows(rows)
         sptr, sids = np.asarray(seg.sentence_token_ptr), np.asarray(seg.sentence_tokens)
         pptr, pids = np.asarray(seg.passage_token_ptr), np.asarray(seg.passage_tokens)
         self._append(list(seg.passages(rows)), np.asarray(seg.passage_vectors[rows]),

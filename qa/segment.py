@@ -73,6 +73,15 @@ def _write_bytes(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
+def expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
 def row_sets(ptr: np.ndarray, ids: np.ndarray, n_vocab: int) -> np.ndarray:
     """For each token id, in how many rows of the CSR (ptr, ids) it occurs at least once."""
     if len(ids) == 0:
@@ -199,6 +208,11 @@ class Segment:
         if len(array) != rows:
             raise ValueError(f"{name} holds {len(array)} rows, expected {rows}")
         return array
+
+    def sentence_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Rows of the sentence arrays that belong to passage `rows`, in order."""
+        sp = self.sentence_start
+        return expand_ranges(sp[rows], sp[rows + 1] - sp[rows])
 
     def passage(self, row: int) -> Passage:
         """Passage `row`, parsed from its own line only."""

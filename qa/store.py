@@ -29,7 +29,7 @@ import numpy as np
 from qa.candidates import Candidates, CorpusStats, question_columns
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
 from qa.passages import Passage
-from qa.segment import Segment, _fsync_dir, _write_bytes, damaged, remove_folder, row_sets
+from qa.segment import Segment, _fsync_dir, _write_bytes, damaged, expand_ranges, remove_folder, row_sets
 
 FORMAT = 3
 _CURRENT = "CURRENT"
@@ -147,10 +147,8 @@ class IndexData:
         if len(dead) == 0:
             return None
         n = len(seg.vocab)
-        sp, st = np.asarray(seg.sentence_start), np.asarray(seg.sentence_token_ptr)
-        srows = np.concatenate([np.arange(sp[r], sp[r + 1]) for r in dead])
-        s_ptr, s_ids = _gather_csr(st, np.asarray(seg.sentence_tokens), srows)
-        p_ptr, p_ids = _gather_csr(np.asarray(seg.passage_token_ptr), np.asarray(seg.passage_tokens), dead)
+        s_ptr, s_ids = _gather_csr(seg.sentence_token_ptr, seg.sentence_tokens, seg.sentence_rows(dead))
+        p_ptr, p_ids = _gather_csr(seg.passage_token_ptr, seg.passage_tokens, dead)
         return np.stack([row_sets(s_ptr, s_ids, n), row_sets(p_ptr, p_ids, n)], axis=1)
 
     def _stats(self) -> CorpusStats:
@@ -166,10 +164,7 @@ class IndexData:
             plen = np.diff(np.asarray(seg.passage_token_ptr))[rows]
             p_tokens += int(np.maximum(plen, 1).sum())
             slen = np.maximum(np.diff(np.asarray(seg.sentence_token_ptr)), 1)
-            if len(rows) == seg.size:
-                s_tokens += int(slen.sum())
-            else:
-                s_tokens += int(sum(slen[sp[r]:sp[r + 1]].sum() for r in rows))
+            s_tokens += int(slen.sum() if len(rows) == seg.size else slen[seg.sentence_rows(rows)].sum())
         dates = sorted({d.date for d in self.documents.values() if d.date})
         return CorpusStats(passages, sentences, p_tokens, s_tokens, dates)
 
@@ -201,16 +196,12 @@ class IndexData:
                    exclude: set[str] | None = None) -> Candidates:
         """Every live passage of a small index; otherwise the `limit` nearest by vector and the `limit` best
         by BM25 over the question's terms, from each segment, merged store-wide."""
-        picked: list[tuple[int, np.ndarray]] = []
+        if self.size <= max(SMALL_INDEX, limit):
+            return self._gather([(i, np.flatnonzero(live)) for i, live in enumerate(self.live)], tokens, terms, exclude)
         q = np.asarray(vector, dtype=np.float32)
-        for i, (seg, live) in enumerate(zip(self.segments, self.live, strict=True)):
-            if self.size <= max(SMALL_INDEX, limit):
-                picked.append((i, np.flatnonzero(live)))
-                continue
-            picked.append((i, self._segment_candidates(seg, live, q, terms, limit)))
-        if self.size > max(SMALL_INDEX, limit):
-            picked = self._best_across_segments(picked, q, terms, limit)
-        return self._gather(picked, tokens, terms, exclude)
+        picked = [(i, self._segment_candidates(seg, live, q, terms, limit))
+                  for i, (seg, live) in enumerate(zip(self.segments, self.live, strict=True))]
+        return self._gather(self._best_across_segments(picked, q, terms, limit), tokens, terms, exclude)
 
     def _segment_candidates(self, seg: Segment, live: np.ndarray, q: np.ndarray, terms: list[str],
                             limit: int) -> np.ndarray:
@@ -271,7 +262,7 @@ class IndexData:
                 continue
             sp = np.asarray(seg.sentence_start)
             counts = sp[rows + 1] - sp[rows]
-            srows = _expand(sp[rows], counts)
+            srows = seg.sentence_rows(rows)
             keys.extend((seg.name, int(r)) for r in rows)
             where.extend((seg, int(r)) for r in rows)
             sources.extend(seg_sources)
@@ -319,8 +310,7 @@ class IndexData:
         for seg, rows in self.rows():
             array = getattr(seg, f"{kind}_vectors")
             if kind != "passage":
-                sp = np.asarray(seg.sentence_start)
-                rows = np.concatenate([np.arange(sp[r], sp[r + 1]) for r in rows]) if len(rows) else rows
+                rows = seg.sentence_rows(rows)
             parts.append(np.asarray(array[rows], dtype=np.float32))
         return np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
 
@@ -378,15 +368,6 @@ class LazyPassages(Sequence[Passage]):
         return hit
 
 
-def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return np.arange(total, dtype=np.int64) + offsets
-
-
 def _count(ptr: np.ndarray, ids: np.ndarray, rows: np.ndarray, local: np.ndarray, n_vocab: int
            ) -> tuple[np.ndarray, np.ndarray]:
     """tf of the question's columns (`local`: their ids in this segment, -1 when absent) in each CSR row, and
@@ -397,7 +378,7 @@ def _count(ptr: np.ndarray, ids: np.ndarray, rows: np.ndarray, local: np.ndarray
     if present.any() and len(rows):
         column = np.full(n_vocab, -1, dtype=np.int64)
         column[local[present]] = np.flatnonzero(present)
-        hit = column[np.asarray(ids[_expand(ptr[rows], lengths)])]
+        hit = column[ids[expand_ranges(ptr[rows], lengths)]]
         owner = np.repeat(np.arange(len(rows)), lengths)
         mask = hit >= 0
         np.add.at(tf, (owner[mask], hit[mask]), 1.0)
@@ -419,7 +400,7 @@ def _gather_csr(ptr: np.ndarray, ids: np.ndarray, rows: Sequence[int] | np.ndarr
     lengths = ptr[rows + 1] - ptr[rows]
     new_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=new_ptr[1:])
-    picked = np.concatenate([ids[ptr[r]:ptr[r + 1]] for r in rows]) if len(rows) else np.zeros(0, np.int32)
+    picked = ids[expand_ranges(ptr[rows], lengths)]
     return new_ptr, picked
 
 
