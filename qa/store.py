@@ -199,45 +199,44 @@ class IndexData:
         if self.size <= max(SMALL_INDEX, limit):
             return self._gather([(i, np.flatnonzero(live)) for i, live in enumerate(self.live)], tokens, terms, exclude)
         q = np.asarray(vector, dtype=np.float32)
-        picked = [(i, self._segment_candidates(seg, live, q, terms, limit))
+        picked = [(i, *self._segment_candidates(seg, live, q, terms, limit))
                   for i, (seg, live) in enumerate(zip(self.segments, self.live, strict=True))]
-        return self._gather(self._best_across_segments(picked, q, terms, limit), tokens, terms, exclude)
+        return self._gather(self._best_across_segments(picked, q, limit), tokens, terms, exclude)
 
     def _segment_candidates(self, seg: Segment, live: np.ndarray, q: np.ndarray, terms: list[str],
-                            limit: int) -> np.ndarray:
+                            limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Live candidate rows of one segment, and the lexical score of each (0 for a row found by vector only)."""
         dead = seg.size - int(live.sum())
         if seg.ann is not None:
             found = seg.ann.search(q, min(seg.size, limit + dead if dead < 4 * limit else 4 * limit))  # type: ignore[attr-defined]
             dense = np.asarray(found.keys, dtype=np.int64)
         else:
             dense = _top(np.where(live, seg.passage_vectors32 @ q, -np.inf), limit)
-        lexical = np.zeros(0, dtype=np.int64)
+        lex_rows, lex_scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if terms:
-            rows, scores = seg.lexical_scores(terms)
-            keep = live[rows]
-            rows, scores = rows[keep], scores[keep]
-            lexical = rows[_top(scores, limit)]
-        rows = np.unique(np.concatenate([dense, lexical]))
-        return rows[live[rows]]
+            lex_rows, lex_scores = seg.lexical_scores(terms)  # sorted by row
+            keep = live[lex_rows]
+            lex_rows, lex_scores = lex_rows[keep], lex_scores[keep]
+        rows = np.unique(np.concatenate([dense, lex_rows[_top(lex_scores, limit)]]))
+        rows = rows[live[rows]]
+        lex = np.zeros(len(rows), dtype=np.float32)
+        if len(lex_rows):
+            at = np.minimum(np.searchsorted(lex_rows, rows), len(lex_rows) - 1)
+            held = lex_rows[at] == rows
+            lex[held] = lex_scores[at[held]]
+        return rows, lex
 
-    def _best_across_segments(self, picked: list[tuple[int, np.ndarray]], q: np.ndarray, terms: list[str],
+    def _best_across_segments(self, picked: list[tuple[int, np.ndarray, np.ndarray]], q: np.ndarray,
                               limit: int) -> list[tuple[int, np.ndarray]]:
         """With several segments, keep the store-wide `limit` best by cosine and by lexical score."""
         if len(picked) == 1:
-            return picked
+            return [(i, rows) for i, rows, _ in picked]
         cos: list[np.ndarray] = []
-        lex: list[np.ndarray] = []
         where: list[tuple[int, int]] = []
-        for i, rows in picked:
-            seg = self.segments[i]
-            cos.append(np.asarray(seg.passage_vectors[rows], dtype=np.float32) @ q)
-            full = np.zeros(seg.size, dtype=np.float32)
-            if terms:
-                hit_rows, hit_scores = seg.lexical_scores(terms)
-                full[hit_rows] = hit_scores
-            lex.append(full[rows])
+        for i, rows, _ in picked:
+            cos.append(np.asarray(self.segments[i].passage_vectors[rows], dtype=np.float32) @ q)
             where.extend((i, int(r)) for r in rows)
-        c, lx = np.concatenate(cos), np.concatenate(lex)
+        c, lx = np.concatenate(cos), np.concatenate([lex for _, _, lex in picked])
         keep = np.unique(np.concatenate([_top(c, limit), _top(np.where(lx > 0, lx, -np.inf), limit)]))
         out: dict[int, list[int]] = {}
         for j in keep:
