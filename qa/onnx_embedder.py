@@ -28,6 +28,7 @@ import numpy as np
 
 from qa.embedder import load_sentence_transformer, resolve_model_path
 from qa.errors import ModelLoadError
+from qa.onnx_session import cores, load_tokenizer, open_session, padded_feed
 
 EXPORT_FORMAT = 1  # bump when the folder layout or the graph's contract changes: older exports are redone
 FP32_FILE = "model.onnx"
@@ -260,13 +261,6 @@ def export_onnx(model_name: str, dest: Path, quantize: bool = False) -> Path:
     return dest
 
 
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 class OnnxEmbedder:
     """Embeds with an export made by `export_onnx`, using onnxruntime and tokenizers only.
 
@@ -281,7 +275,7 @@ class OnnxEmbedder:
         self.quantized = quantized
         self.backend = "onnx-int8" if quantized else "onnx"
         self.batch_size = batch_size
-        self.threads = threads or _cores()
+        self.threads = threads or cores()
         self._meta = meta
         self._session: Any = None
         self._tokenizer: Any = None
@@ -303,34 +297,11 @@ class OnnxEmbedder:
             if self._session is not None:
                 return
             meta = self._read_meta()
-            # Sequential tokenizing costs little next to the model, and a process that forks later (a
-            # test runner, a server) then gets no warning from the tokenizers library on stderr.
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            try:
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-            except ImportError as exc:
-                raise ModelLoadError(f"the ONNX backend needs {exc.name}: pip install onnxruntime tokenizers") from None
-            try:
-                tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
-                tokenizer.no_padding()
-                tokenizer.enable_truncation(max_length=int(meta["max_seq_length"]))
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = self.threads
-                opts.inter_op_num_threads = 1
-                opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                # Idle workers sleep instead of spinning: on two shared cores a spinning pool slows the
-                # process's other threads and other processes; it costs about 1 ms a question.
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                opts.log_severity_level = 3
-                model_file = self.folder / (INT8_FILE if self.quantized else FP32_FILE)
-                session = ort.InferenceSession(str(model_file), sess_options=opts,
-                                               providers=["CPUExecutionProvider"])
-            except Exception as exc:  # a damaged file surfaces as one of many kinds
-                raise ModelLoadError(f"cannot load the ONNX export at {self.folder}: {str(exc).splitlines()[0]}") from None
+            what = f"the ONNX export at {self.folder}"
+            tokenizer = load_tokenizer(self.folder / TOKENIZER_FILE, int(meta["max_seq_length"]), what)
+            model_file = self.folder / (INT8_FILE if self.quantized else FP32_FILE)
             self._tokenizer = tokenizer
-            self._session = session
+            self._session = open_session(model_file, self.threads, "the ONNX export")
 
     @property
     def dim(self) -> int:
@@ -350,19 +321,9 @@ class OnnxEmbedder:
         assert meta is not None
         encodings = self._tokenizer.encode_batch([str(t) for t in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        names = meta["inputs"]
         for start in range(0, len(order), self.batch_size):
             rows = order[start:start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            feed = {n: np.zeros((len(rows), width), dtype=np.int64) for n in names}
-            feed["input_ids"].fill(int(meta["pad_id"]))
-            for j, i in enumerate(rows):
-                e = encodings[i]
-                n = len(e.ids)
-                feed["input_ids"][j, :n] = e.ids
-                feed["attention_mask"][j, :n] = e.attention_mask
-                if "token_type_ids" in feed:
-                    feed["token_type_ids"][j, :n] = e.type_ids
+            feed = padded_feed([encodings[i] for i in rows], meta["inputs"], int(meta["pad_id"]))
             out[rows] = self._session.run([OUTPUT], feed)[0]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)  # torch's F.normalize epsilon
