@@ -116,7 +116,8 @@ def print_report(report: IngestReport, console: Console) -> None:
 def _settings(args: argparse.Namespace) -> config.Settings:
     return config.resolve(index=getattr(args, "index", None), model=getattr(args, "model", None),
                           k=getattr(args, "k", None), mode=getattr(args, "mode", None),
-                          backend=getattr(args, "backend", None), store=getattr(args, "store", None))
+                          backend=getattr(args, "backend", None), store=getattr(args, "store", None),
+                          reader=getattr(args, "reader", None), reader_model=getattr(args, "reader_model", None))
 
 
 def load_bot(settings: config.Settings, console: Console) -> Bot:
@@ -219,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how texts are embedded (env QA_BACKEND; default onnx: the model's ONNX export, no torch)")
         p.add_argument("--store", metavar="URL",
                        help="keep the passages in PostgreSQL with pgvector, e.g. postgresql://host/db (env QA_STORE)")
+        p.add_argument("--reader", choices=config.READERS,
+                       help="who picks the quoted sentence (env QA_READER; default cross-encoder; none: retrieval alone)")
+        p.add_argument("--reader-model", metavar="PATH",
+                       help="a cross-encoder folder, ONNX or sentence-transformers (env QA_READER_MODEL; "
+                            "default the bundled ms-marco-MiniLM-L-12-v2)")
 
     p = sub.add_parser("ingest", help="add or update articles in the index (incremental)",
                        epilog=INGEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -16,6 +16,8 @@ from qa.answer import Answerer
 from qa.bot import Bot
 from qa.embedder import make_embedder, vector_kind
 from qa.ingest import ingest_documents
+from qa.reader import make_reader
+from qa.reading import SentenceReader
 from qa.retrieval import Retriever
 
 
@@ -32,16 +34,17 @@ def _fmt(x: float | None) -> str:
 
 def print_table(console: Console, title: str, rows: list[evaluation.Scores]) -> None:
     table = Table(title=safe_text(title), title_justify="left")
-    for col in ("system", "hit@1", "hit@5", "MRR@10", "answer has gold", "answered", "abstained (no answer)"):
+    for col in ("system", "hit@1", "hit@5", "MRR@10", "answer has gold", "1st quote has gold", "quotes",
+                "answered", "abstained (no answer)"):
         table.add_column(col, justify="left" if col == "system" else "right")
     for s in rows:
-        table.add_row(s.name, _fmt(s.hit1), _fmt(s.hit5), _fmt(s.mrr10), _fmt(s.contains),
-                      _fmt(s.answered), _fmt(s.abstained))
+        table.add_row(s.name, _fmt(s.hit1), _fmt(s.hit5), _fmt(s.mrr10), _fmt(s.contains), _fmt(s.first_contains),
+                      "—" if s.quotes is None else f"{s.quotes:.2f}", _fmt(s.answered), _fmt(s.abstained))
     console.print(table)
 
 
 def run_eval(args: argparse.Namespace, settings: config.Settings) -> int:
-    console = Console(highlight=False, width=max(Console().width, 110))
+    console = Console(highlight=False, width=max(Console().width, 150))
     err = Console(stderr=True)
     path = Path(args.file)
     if not path.is_file():
@@ -64,14 +67,21 @@ def run_eval(args: argparse.Namespace, settings: config.Settings) -> int:
     if args.split != "all":
         want = args.split == "tune"
         qs = [q for q in qs if questions.in_tuning_half(q.qid) == want]
-    answerer = Answerer(Retriever(index, embedder))
+    retriever = Retriever(index, embedder)
+    plain = Answerer(retriever)
     k = args.k or settings.k
     rows = []
     with err.status("Scoring…") as status:
-        queries = answerer.retriever.prepare_many([q.q for q in qs])
+        queries = retriever.prepare_many([q.q for q in qs])
+        if settings.reader != "none":
+            reader = make_reader(settings.reader_model)
+            status.update(f"Scoring hybrid with the reader ({safe_text(reader.name, one_line=True)})…")
+            read = Answerer(retriever, reader=SentenceReader(reader))
+            rows.append(evaluation.evaluate_mode(qs, read, "hybrid", k, queries,
+                                                 name="this bot, hybrid + reader"))
         for mode in ("hybrid", "dense", "bm25"):
             status.update(f"Scoring {mode}…")
-            rows.append(evaluation.evaluate_mode(qs, answerer, mode, k, queries))
+            rows.append(evaluation.evaluate_mode(qs, plain, mode, k, queries, name=f"this bot, {mode}, no reader"))
         if qset.documents is not None and not args.no_baselines:
             status.update("Scoring baselines…")
             paragraphs = {d.source: d.text for d in qset.documents}

@@ -89,11 +89,12 @@ class _LoadFailed(Exception):
     """Ends the prompt when the background load fails while the user is typing."""
 
 
-def _usage_lines(settings: config.Settings, k: int, mode: str) -> list[tuple[str, str]]:
+def _usage_lines(settings: config.Settings, k: int, mode: str, reader: str) -> list[tuple[str, str]]:
     return [
         ("/sources N", "full text of source N of the last answer"),
         ("/k N", f"cite N passages, 1 to {MAX_K} (now {k})"),
         ("/mode M", f"retrieval: {', '.join(config.MODES)} (now {mode})"),
+        ("/reader R", f"who picks the quoted sentence: {', '.join(config.READERS)} (now {reader})"),
         ("/reset", "forget the conversation; the next question stands alone"),
         ("/reindex", f"re-read {settings.corpus}, embedding only what changed"),
         ("/help", "this list"),
@@ -115,6 +116,7 @@ class Chat:
         self.last: Answer | None = None
         self.k = self.settings.k
         self.mode = self.settings.mode
+        self.reader = self.settings.reader
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-ask")
 
     def close(self) -> None:
@@ -180,7 +182,8 @@ class Chat:
             self.error(exc)
             return
         self.ready()
-        future = self._pool.submit(self.bot.ask, question, history=list(self.turns), k=self.k, mode=self.mode)
+        future = self._pool.submit(self.bot.ask, question, history=list(self.turns), k=self.k, mode=self.mode,
+                                   reader=self.reader)
         try:
             answer: Answer = self._wait(future)
         except QAError as exc:
@@ -212,6 +215,8 @@ class Chat:
             self.set_k(arg)
         elif name == "/mode":
             self.set_mode(arg)
+        elif name == "/reader":
+            self.set_reader(arg)
         elif name == "/reset":
             self.turns.clear()
             self.last = None
@@ -224,7 +229,7 @@ class Chat:
 
     # commands ----------------------------------------------------------------------------------
     def show_help(self) -> None:
-        rows = _usage_lines(self.settings, self.k, self.mode)
+        rows = _usage_lines(self.settings, self.k, self.mode, self.reader)
         intro = "Ask in plain words; a follow-up may lean on the last answer (\"what did they say about Haiti?\")."
         keys = "Up/Down and Ctrl-R recall earlier questions; Ctrl-C cancels the line or the answer."
         if self.plain:
@@ -291,6 +296,19 @@ class Chat:
             return
         self.mode = mode
         self.say(f"mode = {mode}", "dim")
+
+    def set_reader(self, arg: str) -> None:
+        if not arg:
+            self.say(f"reader = {self.reader}")
+            return
+        reader = arg.lower()
+        if reader not in config.READERS:
+            self.hint(f"usage: /reader {'|'.join(config.READERS)}")
+            return
+        self.reader = reader
+        what = "the cross-encoder picks the quoted sentences" if reader != "none" else \
+            "the retrieval's sentence scores pick the quoted sentence"
+        self.say(f"reader = {reader}: {what}", "dim")
 
     def reindex(self) -> None:
         from adapters.cli import print_report, progress_bar

@@ -1,4 +1,5 @@
-"""Warm question latency on the seeds corpus: median and p95 over repeated questions, per mode.
+"""Warm question latency on the seeds corpus: median and p95 over repeated questions, with the reader and
+without it (the baseline, per retrieval mode), in the same run.
 
 Run: .venv/bin/python bench/latency.py [--repeat N]
 """
@@ -19,6 +20,7 @@ QUESTIONS = [
     "Who did Ruto call in January 2025?",
     "What agreement did Ruto want to conclude with the United States?",
     "Who won the 2022 FIFA World Cup?",
+    "What topics did Ruto and Trump discuss?",
 ]
 
 
@@ -36,16 +38,17 @@ def main() -> None:
         bot.load()
         load_s = time.perf_counter() - t0
         print(f"ingest of seeds/ (includes model load): {ingest_s:.2f} s; open index + warm model: {load_s:.2f} s")
-        for mode in ("hybrid", "dense", "bm25"):
+        for mode, reader in (("hybrid", "cross-encoder"), ("hybrid", "none"), ("dense", "none"), ("bm25", "none")):
             times = []
             for _ in range(args.repeat):
                 for q in QUESTIONS:
                     t = time.perf_counter()
-                    bot.ask(q, mode=mode)
+                    bot.ask(q, mode=mode, reader=reader)
                     times.append((time.perf_counter() - t) * 1000)
             times.sort()
             p95 = times[int(0.95 * (len(times) - 1))]
-            print(f"{mode:>6}: warm question median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms "
+            label = f"{mode}, {'reader' if reader != 'none' else 'no reader'}"
+            print(f"{label:>17}: warm question median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms "
                   f"over {len(times)} questions")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from qa.answer_types import expected_type, has_type
+from qa.reading import Candidate, Reading, SentenceReader
 from qa.retrieval import Hit, Query, Retriever
 
 
@@ -91,7 +92,8 @@ def display_source(source: str) -> str:
     return source
 
 
-def _citation(n: int, hit: Hit, sentence: int | None) -> Citation:
+def _citation(n: int, hit: Hit, sentence: int | None, score: float | None = None) -> Citation:
+    """Citation `n` of `hit`, the sentence `sentence` highlighted; `score` is the reader's when it was read."""
     p = hit.passage
     span = p.sentences[sentence] if sentence is not None else None
     return Citation(
@@ -102,22 +104,30 @@ def _citation(n: int, hit: Hit, sentence: int | None) -> Citation:
         line_start=p.line_start,
         line_end=p.line_end,
         text=p.text,
-        score=hit.score,
+        score=hit.score if score is None else score,
         also_in=[display_source(o.source) for o in hit.also],
         section=p.section,
         highlight=span,
     )
 
 
-POOL = 10  # passages searched for an answer of the kind asked for; only k of them are cited
+POOL = 10  # passages searched for an answer without the reader; only k of them are cited
+READ_ALWAYS = 5  # the best sentence of each of the first passages is always read, so every citation has a reader score
 
 
 class Answerer:
-    """Turns a question into an Answer using a Retriever."""
+    """Turns a question into an Answer using a Retriever and, when given one, a reader.
 
-    def __init__(self, retriever: Retriever, abstention: Abstention | None = None) -> None:
+    Without a reader the answering sentence is the best of the retrieval's sentence scores (the rules of
+    `choose`); with one, the reader's scores choose it, may quote up to three sentences, order the
+    passages and decide when the articles do not answer (`choose_read`).
+    """
+
+    def __init__(self, retriever: Retriever, abstention: Abstention | None = None,
+                 reader: SentenceReader | None = None) -> None:
         self.retriever = retriever
         self.abstention = abstention or Abstention()
+        self.reader = reader
 
     def best_sentence(self, hits: list[Hit]) -> int:
         """Index of the answering sentence in the top passage (the highest sentence score)."""
@@ -129,7 +139,7 @@ class Answerer:
         return float(hit.sentence_dense[sentence]) < a.min_dense and float(hit.sentence_coverage[sentence]) < a.min_coverage
 
     def choose(self, query: Query, hits: list[Hit]) -> tuple[int, int] | None:
-        """(hit, sentence) that answers, or None to abstain.
+        """(hit, sentence) that answers, or None to abstain (without a reader).
 
         The best sentence of the top passage (or of the rest of its paragraph) answers unless it is
         far from the question in both meaning and words, or the question is about a name no article
@@ -144,7 +154,8 @@ class Answerer:
             return None
         if a.unknown_names and self.retriever.unknown_names(query):
             return None
-        kind = expected_type(query.text) if a.answer_type else None
+        # numbers and times only: the retrieval-only rules are kept exactly as they were before the reader
+        kind = expected_type(query.text, acronyms=False) if a.answer_type else None
         if kind is None or any(has_type(t, kind) for t in top.passage.sentence_texts()):
             # a long paragraph is cut into several passages only for size: its other parts compete too
             same_paragraph = [(float(h.sentence_scores[j]), i, j) for i, h in enumerate(hits)
@@ -159,15 +170,50 @@ class Answerer:
         _, i, j = max(typed)
         return i, j
 
+    def choose_read(self, query: Query, reading: Reading) -> Candidate | None:
+        """The sentence that answers, as the reader read it, or None to abstain.
+
+        The best-scored sentence answers unless the reader's logit for it is low, or the question is
+        about a name no article mentions. A question that asks for a number, a time or what an acronym
+        stands for is answered only by a sentence that has one (only those were read, see `read`).
+        """
+        assert self.reader is not None
+        if self.abstention.unknown_names and self.retriever.unknown_names(query):
+            return None
+        best = reading.candidates[0] if reading.candidates else None
+        if best is None or best.logit < self.reader.weights.min_logit:
+            return None
+        return best
+
+    @property
+    def pool(self) -> int:
+        """How many passages are searched for an answer (the reader reads further down the list)."""
+        w = self.reader.weights if self.reader is not None else None
+        return POOL if w is None else max(POOL, w.passages, w.typed_passages)
+
+    def read(self, query: Query, hits: list[Hit]) -> Reading | None:
+        """The reader's reading of `hits`, or None without a reader (or without hits)."""
+        if self.reader is None or not hits:
+            return None
+        kind = expected_type(query.text) if self.abstention.answer_type else None
+        return self.reader.read(query.text, hits, always=READ_ALWAYS, kind=kind)
+
     def ask(self, question: str, k: int = 3, mode: str = "hybrid", asked_as: str | None = None) -> Answer:
         """Answer `question` (or its rewritten form `asked_as`) from the index."""
         query = self.retriever.prepare(asked_as or question)
-        return self.compose(question, query, self.retriever.search(query, k=max(k, POOL), mode=mode), k, asked_as)
+        return self.compose(question, query, self.retriever.search(query, k=max(k, self.pool), mode=mode), k, asked_as)
 
-    def compose(self, question: str, query: Query, hits: list[Hit], k: int = 3, asked_as: str | None = None) -> Answer:
-        """Pick the answering sentence among `hits` and cite `k` of them (the answering one first), or abstain."""
+    def compose(self, question: str, query: Query, hits: list[Hit], k: int = 3, asked_as: str | None = None,
+                reading: Reading | None = None) -> Answer:
+        """Pick the answering sentence(s) among `hits` and cite `k` of them (the answering ones first), or abstain.
+
+        `reading` is the reader's reading of `hits` when the caller has it already.
+        """
         if not hits:
             return Answer(question.strip(), None, True, asked_as=asked_as)
+        reading = reading or self.read(query, hits)
+        if reading is not None:
+            return self._compose_read(question, query, reading, k, asked_as)
         choice = self.choose(query, hits)
         if choice is None:
             nearest = [_citation(i + 1, hit, None) for i, hit in enumerate(hits[:k])]
@@ -181,3 +227,32 @@ class Answerer:
             citations.append(_citation(n, hit, j))
         sentence = ordered[0].passage.sentence_texts()[s]
         return Answer(question.strip(), f"{sentence} [1]", False, citations, asked_as=asked_as)
+
+    def _compose_read(self, question: str, query: Query, reading: Reading, k: int, asked_as: str | None) -> Answer:
+        """The answer as the reader chose it: quoted sentences with their markers, their passages cited first."""
+        assert self.reader is not None
+        best = self.choose_read(query, reading)
+        if best is None:
+            nearest = [_citation(i + 1, hit, None, _read_score(reading, i)) for i, hit in enumerate(reading.hits[:k])]
+            return Answer(question.strip(), None, True, nearest=nearest, asked_as=asked_as)
+        quotes = [best, *self.reader.extra_quotes(query, reading, best)]
+        quoted = [reading.position(c) for c in quotes]
+        order = quoted + [i for i in range(len(reading.hits)) if i not in quoted]
+        citations: list[Citation] = []
+        for n, i in enumerate(order[:max(k, len(quotes))], start=1):
+            hit = reading.hits[i]
+            quote = quotes[quoted.index(i)] if i in quoted else None
+            if quote is not None:
+                hit.also.extend(self.retriever.echoes(hit, quote.sentence))
+            shown = quote or reading.best_in(i)
+            sentence = shown.sentence if shown else (int(np.argmax(hit.sentence_scores)) if len(hit.sentence_scores) else None)
+            citations.append(_citation(n, hit, sentence, _read_score(reading, i)))
+        text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(quotes, start=1))
+        return Answer(question.strip(), text, False, citations, asked_as=asked_as)
+
+
+def _read_score(reading: Reading, i: int) -> float | None:
+    """The reader's score (logit plus weighted retrieval score) of the best read sentence of reordered hit
+    `i`: what ranks the passages (None when none of its sentences was read)."""
+    c = reading.best_in(i)
+    return c.score if c else None

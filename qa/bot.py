@@ -15,6 +15,8 @@ from qa.conversation import rewrite
 from qa.embedder import Embedder, backend_of, make_embedder, vector_kind
 from qa.errors import IndexMissingError, InputError, SourceError
 from qa.ingest import IngestReport, Progress, ingest_paths
+from qa.reader import Reader, make_reader
+from qa.reading import SentenceReader
 from qa.retrieval import Retriever
 
 MAX_QUESTION_CHARS = 2000
@@ -53,12 +55,23 @@ def check_question(question: str) -> str:
 class Bot:
     """Loads the index once and answers questions; safe to share between threads."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, reader: Reader | None = None) -> None:
         self.settings = settings
         self._given = embedder
         self.embedder = embedder or make_embedder(settings.model, settings.backend, settings.cache_dir)
+        self._reader = reader
+        self._sentence_reader: SentenceReader | None = None
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
+
+    def sentence_reader(self) -> SentenceReader:
+        """The reader (the settings' model, or the one given), loaded and warmed up on first use."""
+        with self._lock:
+            if self._sentence_reader is None:
+                reader = self._reader or make_reader(self.settings.reader_model)
+                reader.score("warm up", ["warm up"])  # the first run is slow; pay it at load, not at a question
+                self._sentence_reader = SentenceReader(reader)
+            return self._sentence_reader
 
     def needs_first_build(self) -> bool:
         """True when no index exists and the user did not choose one: the first run builds it from the corpus."""
@@ -116,16 +129,21 @@ class Bot:
             # questions must be embedded the way the passages were
             s = self.settings
             self.embedder = make_embedder(s.model, built_with, s.cache_dir)
-        answerer = Answerer(Retriever(source, self.embedder))
+        reader = None if self.settings.reader == "none" else self.sentence_reader()
+        answerer = Answerer(Retriever(source, self.embedder), reader=reader)
         self.embedder.encode(["warm up"])  # the first encode is slow; pay it at load, not at the first question
         with self._lock:
             self._answerer = answerer
         return answerer
 
     def ask(self, question: str, history: list[tuple[str, str | None]] | None = None,
-            k: int | None = None, mode: str | None = None) -> Answer:
-        """Answer a question; `history` holds earlier (question, answer) turns of the same conversation."""
+            k: int | None = None, mode: str | None = None, reader: str | None = None) -> Answer:
+        """Answer a question; `history` holds earlier (question, answer) turns of the same conversation, and
+        `reader` ("cross-encoder" or "none") overrides the settings' reader for this question."""
         q = check_question(question)
         answerer = self.load()
+        if reader is not None and (reader == "none") != (answerer.reader is None):
+            answerer = Answerer(answerer.retriever, answerer.abstention,
+                                None if reader == "none" else self.sentence_reader())
         asked_as = rewrite(q, history or [])
         return answerer.ask(q, k=k or self.settings.k, mode=mode or self.settings.mode, asked_as=asked_as)

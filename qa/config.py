@@ -14,6 +14,9 @@ MODES = ("hybrid", "dense", "bm25")
 # How texts are embedded: sentence-transformers on torch, or its ONNX export (float32, or int8 weights).
 BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_BACKEND = "onnx"
+# Who picks the quoted sentence: the cross-encoder reader, or the retrieval's own sentence scores alone.
+READERS = ("cross-encoder", "none")
+DEFAULT_READER = "cross-encoder"
 
 
 def project_seeds() -> Path:
@@ -47,6 +50,8 @@ class Settings:
     backend: str = DEFAULT_BACKEND
     cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
     store: str | None = None  # a postgresql:// address: the passages live there instead of in index_dir
+    reader: str = DEFAULT_READER
+    reader_model: str | None = None  # a cross-encoder folder; None: the bundled one
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -73,6 +78,8 @@ def resolve(
     backend: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     store: str | None = None,
+    reader: str | None = None,
+    reader_model: str | None = None,
 ) -> Settings:
     """Build settings from flags (arguments), then `QA_*` environment variables, then defaults."""
     env = os.environ if env is None else env
@@ -90,6 +97,10 @@ def resolve(
     store_v = store if store is not None else env.get("QA_STORE") or None
     if store_v is not None and not store_v.startswith(("postgresql://", "postgres://")):
         raise ConfigError(f"store must be a postgresql:// address (the default is the local index), got {store_v[:40]!r}")
+    reader_v = (reader or env.get("QA_READER") or DEFAULT_READER).lower()
+    if reader_v not in READERS:
+        raise ConfigError(f"reader must be one of {', '.join(READERS)}, got {reader_v!r}")
+    reader_model_v = reader_model if reader_model is not None else env.get("QA_READER_MODEL") or None
     state = Path(env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")) / "qa"
     return Settings(
         index_dir=index_dir,
@@ -103,4 +114,6 @@ def resolve(
         backend=backend_v,
         cache_dir=Path(cache_raw).expanduser() if cache_raw else default_cache_dir(env),
         store=store_v,
+        reader=reader_v,
+        reader_model=str(Path(reader_model_v).expanduser()) if reader_model_v else None,
     )

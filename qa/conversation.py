@@ -60,4 +60,4 @@ def rewrite(question: str, history: list[tuple[str, str | None]]) -> str | None:
             extra.append(phrase)
     if not extra:
         return None
-    return f"{question.rstrip()} ({', '.join(extra[:4])})"
+    return f"{question.rstrip()} ({', '.join(extra[:5])})"

@@ -49,6 +49,8 @@ class Scores:
     hit5: float = 0.0
     mrr10: float = 0.0
     contains: float | None = None  # answer (or top sentence) contains the gold answer
+    first_contains: float | None = None  # the first quoted sentence alone contains it
+    quotes: float | None = None  # sentences quoted per answer
     answered: float | None = None  # share of answerable questions answered (not abstained)
     abstained: float | None = None  # share of unanswerable questions abstained on
 
@@ -60,10 +62,13 @@ class Scores:
                 self.mrr10 += 1 / rank
                 break
 
-    def finish(self, contains: int | None, answered: int | None, abstained: int | None) -> Scores:
+    def finish(self, contains: int | None, answered: int | None, abstained: int | None,
+               first_contains: int | None = None, quotes: int | None = None, answers: int = 0) -> Scores:
         n = max(self.answerable, 1)
         self.hit1, self.hit5, self.mrr10 = self.hit1 / n, self.hit5 / n, self.mrr10 / n
         self.contains = None if contains is None else contains / n
+        self.first_contains = None if first_contains is None else first_contains / n
+        self.quotes = None if quotes is None or not answers else quotes / answers
         self.answered = None if answered is None else answered / n
         if abstained is not None and self.unanswerable:
             self.abstained = abstained / self.unanswerable
@@ -80,25 +85,42 @@ def ranked_sources(hits: list[Hit]) -> list[str]:
     return out
 
 
+_MARKER = re.compile(r"\s*\[\d+\]$")
+
+
+def quoted_sentences(answer: str | None) -> list[str]:
+    """The sentences of an answer's text, each without its [n] marker."""
+    if not answer:
+        return []
+    return [_MARKER.sub("", part) for part in re.split(r"(?<=\[\d\])\s+", answer)]
+
+
 def evaluate_mode(questions: list[Question], answerer: Answerer, mode: str, k: int = 3,
-                  queries: list[Query] | None = None) -> Scores:
-    """Run the bot itself (retrieval, answer, abstention) on every question."""
+                  queries: list[Query] | None = None, name: str | None = None) -> Scores:
+    """Run the bot itself (retrieval, reader when it has one, answer, abstention) on every question.
+
+    Hits count the passages in the order the answer cites them: the reader's order when there is one.
+    """
     retriever = answerer.retriever
     queries = queries or retriever.prepare_many([q.q for q in questions])
-    scores = Scores(f"this bot, {mode}")
-    contains = answered = abstained = 0
+    scores = Scores(name or f"this bot, {mode}")
+    contains = first = answered = abstained = quoted = 0
     for q, query in zip(questions, queries, strict=True):
-        hits = retriever.search(query, k=10, mode=mode)
-        answer = answerer.compose(q.q, query, hits, k)
+        hits = retriever.search(query, k=answerer.pool, mode=mode)
+        reading = answerer.read(query, hits)
+        answer = answerer.compose(q.q, query, hits, k, reading=reading)
         if q.answerable:
             scores.answerable += 1
-            scores.add_ranking(ranked_sources(hits), q)
+            scores.add_ranking(ranked_sources(reading.hits if reading else hits), q)
             contains += contains_gold(answer.answer, q)
+            sentences = quoted_sentences(answer.answer)
+            first += contains_gold(sentences[0] if sentences else None, q)
             answered += not answer.abstained
+            quoted += len(sentences)
         else:
             scores.unanswerable += 1
             abstained += answer.abstained
-    return scores.finish(contains, answered, abstained)
+    return scores.finish(contains, answered, abstained, first, quoted, answered)
 
 
 class _PlainBM25:

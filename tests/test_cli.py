@@ -200,6 +200,7 @@ ERRORS = {
     "k is zero": (["ask", "Who did Ruto call?", "--k", "0"], "k must be between 1 and 50"),
     "k too large": (["ask", "Who did Ruto call?", "--k", "51"], "k must be between 1 and 50"),
     "other model": (["ask", "Who did Ruto call?", "--model", "paraphrase-MiniLM-L3-v2"], "re-ingest"),
+    "missing reader model": (["ask", "Who did Ruto call?", "--reader-model", "{tmp}/no-reader"], "reader model"),
 }
 
 
@@ -275,3 +276,36 @@ def test_process_exit_code_and_single_error_line(argv: list[str], message: str, 
                           env=_env(), timeout=120)
     line = assert_one_error_line(proc.returncode, proc.stderr)
     assert proc.returncode == 1 and message in line
+
+
+# ---- the reader ---------------------------------------------------------------------------------------------
+
+def test_reader_none_answers_as_retrieval_alone(index_arg: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """The reader quotes the sentence that expands the acronym; without it, the answer is the one recorded
+    before the reader existed."""
+    question = "What does STIP stand for?"
+    recorded = next(json.loads(line) for line in (ROOT / "tests" / "data" / "seeds_answers_no_reader.jsonl")
+                    .read_text(encoding="utf-8").splitlines() if json.loads(line)["question"] == question)
+    code, out, _ = run(["ask", question, "--json", *index_arg], capsys)
+    read = json.loads(out)
+    assert code == 0 and "Strategic Trade and Investment Partnership (STIP)" in read["answer"]
+    code, out, _ = run(["ask", question, "--json", "--reader", "none", *index_arg], capsys)
+    plain = json.loads(out)
+    assert code == 0 and plain["answer"] == recorded["answer"] != read["answer"]
+    assert [c["line_start"] for c in plain["citations"]] == [c["line_start"] for c in recorded["citations"]]
+
+
+def test_eval_prints_the_reader_beside_retrieval_alone(index_arg: list[str], capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run(["eval", str(ROOT / "tests" / "data" / "seeds_questions.jsonl"), *index_arg], capsys)
+    assert code == 0
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+            for line in out.splitlines() if line.startswith("│")}
+    assert set(rows) == {"this bot, hybrid + reader", "this bot, hybrid, no reader", "this bot, dense, no reader",
+                         "this bot, bm25, no reader"}
+    read, plain = rows["this bot, hybrid + reader"], rows["this bot, hybrid, no reader"]
+    assert float(read[3]) > float(plain[3])  # answer has gold
+    code, out, _ = run(["eval", str(ROOT / "tests" / "data" / "seeds_questions.jsonl"), "--reader", "none",
+                        *index_arg], capsys)
+    assert code == 0 and "hybrid + reader" not in out and "hybrid, no reader" in out

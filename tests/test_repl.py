@@ -297,6 +297,22 @@ def test_piped_questions_get_plain_answers_and_commands_work(seeds_index: Path, 
     assert len(cited_sources(after)) == 1  # /k 1
 
 
+def test_reader_command_switches_who_picks_the_quote(seeds_index: Path, tmp_path: Path) -> None:
+    question = "What does STIP stand for?"
+    lines = ["/reader", question, "/reader none", question, "/reader cross-encoder", question, "/reader bogus"]
+    done = subprocess.run([sys.executable, "-m", "adapters.cli", "repl", "--index", str(seeds_index)], cwd=ROOT,
+                          env=repl_env(tmp_path), input="\n".join(lines) + "\n", capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "usage: /reader cross-encoder|none" in done.stderr
+    out = done.stdout
+    assert out.startswith("reader = cross-encoder")
+    read, plain, again = out.split("reader = ")[1:]  # each part: the setting's line, then the answer
+    assert "Strategic Trade and Investment Partnership (STIP)" in read.split("\n[1]")[0]
+    assert "Strategic Trade and Investment Partnership (STIP)" not in plain.split("\n[1]")[0]
+    assert "Strategic Trade and Investment Partnership (STIP)" in again.split("\n[1]")[0]
+
+
 def test_a_bad_index_is_one_line_and_a_failure(tmp_path: Path, spawn: Spawn) -> None:
     repl = spawn(["--index", str(tmp_path / "nowhere")])
     repl.child.expect(pexpect.EOF)
