@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +16,11 @@ from rich.text import Text
 
 from adapters.render import clean_question, json_line, plain_answer, render_answer, safe_text
 from qa import config
-from qa.bot import Bot, check_question
-from qa.errors import InputError, QAError, SourceError
-from qa.ingest import IngestReport
-from qa.ingest import Progress as ProgressFn
+from qa.bot import Bot
+from qa.errors import InputError, QAError
+from qa.index.pipeline import IngestReport
+from qa.index.pipeline import Progress as ProgressFn
+from qa.text.cleaning import check_question
 
 EXIT_ERROR = 1  # nothing done: a bad question, no index, no file that could be read
 EXIT_USAGE = 2
@@ -89,7 +91,7 @@ def print_report(report: IngestReport, console: Console) -> None:
     When nothing could be read the problems are errors and nothing else is printed; otherwise each
     is a warning naming what was skipped.
     """
-    from qa.answer import display_source
+    from qa.answering.answer import display_source
 
     err = _stderr()
     failed = nothing_read(report)
@@ -120,16 +122,15 @@ def _settings(args: argparse.Namespace) -> config.Settings:
                           reader=getattr(args, "reader", None), reader_model=getattr(args, "reader_model", None))
 
 
-def load_bot(settings: config.Settings, console: Console) -> Bot:
-    """A bot with its index open; on a first run the index is built from the corpus, with progress."""
-    bot = Bot(settings)
+def load_bot(bot: Bot, console: Console) -> Bot:
+    """`bot` with its index open; on a first run the index is built from the corpus, with progress."""
+    settings = bot.settings
     if bot.needs_first_build():
         console.print(safe_text(f"No index yet: building one from {settings.corpus} (first run only)…", one_line=True))
         with progress_bar(console, "Embedding") as update:
-            report = bot.reindex(update)
-        if report.errors and not report.passages:
-            raise SourceError(f"cannot build the index from {settings.corpus}: {report.errors[0]}")
-        print_report(report, console)
+            report = bot.build_if_missing(update)
+        if report is not None:
+            print_report(report, console)
     with console.status("Loading the model…"):
         bot.load()
     return bot
@@ -162,7 +163,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         check_question(clean_question(" ".join(args.question)))  # a bad question fails before the model loads
     questions = (clean_question(q) for q in _questions(args))
     err = _stderr()
-    bot = load_bot(settings, err)
+    bot = load_bot(Bot(settings), err)
     out = Console(highlight=False, soft_wrap=False)
     status = 0
     for q in questions:
@@ -281,6 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
+    """The `qa` command. Libraries' warnings (deprecations, a missing XDG_RUNTIME_DIR…) are for their
+    developers, not for someone asking a question: they are silenced unless PYTHONWARNINGS asks for them."""
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")
     sys.exit(main())
 
 

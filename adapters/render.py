@@ -11,8 +11,8 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from qa.answer import Answer, Citation
-from qa.bot import clean_question  # noqa: F401  (the adapters' one import for it)
+from qa.answering.answer import Answer, Citation
+from qa.text.cleaning import clean_question  # noqa: F401  (the adapters' one import for it)
 
 
 def _control_pictures(one_line: bool) -> dict[int, str]:

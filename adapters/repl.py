@@ -31,10 +31,11 @@ from adapters.render import (
     safe_text,
     terminal_safe,
 )
-from qa import config, store
-from qa.answer import Answer, Citation
-from qa.bot import Bot, check_question
+from qa import config
+from qa.answering.answer import Answer, Citation
+from qa.bot import Bot
 from qa.errors import QAError
+from qa.text.cleaning import check_question
 
 PROMPT = "› "
 MAX_K = 50
@@ -338,12 +339,6 @@ def _history(path: Path, err: Console) -> Any:
         return InMemoryHistory()
 
 
-def _check_index(bot: Bot) -> None:
-    """Fail at once (before any prompt) on a missing, damaged or mismatched index: it is cheap to check."""
-    if not bot.needs_first_build():
-        store.open_index(bot.settings.index_dir, bot.embedder.name)
-
-
 def _interactive(chat: Chat, loader: Loader) -> int:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.formatted_text import FormattedText
@@ -370,10 +365,11 @@ def _interactive(chat: Chat, loader: Loader) -> int:
             end_prompt()
 
     loader.on_error = on_load_error
-    where = chat.settings.index_dir if not loader.first_build else chat.settings.corpus
     if loader.first_build:
-        chat.say(f"No index yet: building one from {where} in the background (first run only).", "dim")
-    chat.say(f"Ask about the articles in {where}. /help lists commands; Ctrl-D quits.", "dim")
+        chat.say(f"No index yet: building one from {chat.settings.corpus} in the background (first run only).", "dim")
+        chat.say(f"Ask about the articles in {chat.settings.corpus}. /help lists commands; Ctrl-D quits.", "dim")
+    else:
+        chat.say(f"Ask about the articles in the {chat.bot.target.where}. /help lists commands; Ctrl-D quits.", "dim")
     while True:
         if loader.error is not None:
             raise loader.error
@@ -412,7 +408,7 @@ def run_repl(settings: config.Settings) -> int:
     console = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     bot = Bot(settings)
-    _check_index(bot)
+    bot.check_index()  # a missing, damaged or mismatched index fails before any prompt
     loader = Loader(bot)
     if not interactive and loader.first_build:
         print(terminal_safe(f"No index yet: building one from {settings.corpus} (first run only)…", one_line=True),

@@ -43,8 +43,7 @@ from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 from adapters import slack_blocks as sb
-from adapters.render import safe_text
-from qa.answer import Answer
+from qa.answering.answer import Answer
 from qa.bot import Bot
 from qa.config import Settings
 from qa.errors import ConfigError, QAError
@@ -791,7 +790,7 @@ def run_slack(settings: Settings, http: bool = False, port: int = 3000, env: Map
     """`qa slack`: check the credentials, load the index, then serve until interrupted; returns the exit code."""
     from rich.console import Console
 
-    from adapters.cli import print_report, progress_bar
+    from adapters.cli import load_bot
 
     cfg = read_config(env, http=http)
     if not 0 <= port <= 65535:
@@ -799,16 +798,12 @@ def run_slack(settings: Settings, http: bool = False, port: int = 3000, env: Map
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     configure_logging(cfg)
     bot = Bot(settings)
+    bot.check_index()  # a missing, damaged or mismatched index fails now, not at the first question
     # the credentials and the port are checked before the slow part: loading the model and the index
     qa_app = SlackQA(bot, web_client(cfg.bot_token, cfg.api_url), signing_secret=cfg.signing_secret)
     server = serve_http(qa_app.app, "0.0.0.0", port) if http else None
     try:
-        if bot.needs_first_build():
-            console.print(safe_text(f"No index yet: building one from {settings.corpus} (first run only)…", one_line=True))
-            with progress_bar(console, "Embedding") as update:
-                print_report(bot.reindex(update), console)
-        with console.status("Loading the model…"):
-            bot.load()
+        load_bot(bot, console)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _interrupt)
         if server is not None:

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from qa.answer import Answer, Citation
+from qa.answering.answer import Answer, Citation
 
 SECTION_LIMIT = 3000  # Slack's limit on a section's text
 CONTEXT_LIMIT = 3000  # ...and on one context element's text

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters.eval_report import eval_index_dir
-from qa import questions, store
-from qa.answer import POOL, Abstention, Answerer
-from qa.embedder import SentenceTransformerEmbedder
-from qa.ingest import ingest_documents
-from qa.retrieval import Query, Retriever
+from qa.answering.answerer import POOL, Abstention, Answerer
+from qa.embedding import SentenceTransformerEmbedder
+from qa.evaluation import questions
+from qa.evaluation.run import eval_index_dir
+from qa.index import local as store
+from qa.index.local import ingest_documents
+from qa.retrieval.retriever import Query, Retriever
 
 
 def features(answerer: Answerer, query: Query, exclude: set[str] | None) -> tuple[float, float, float]:

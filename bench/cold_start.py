@@ -35,13 +35,14 @@ QUESTION = "Who did Ruto call in January 2025?"
 WIRED = """
 import sys
 from pathlib import Path
-import qa.bot, qa.embedder
-qa.bot.SentenceTransformerEmbedder = lambda name, *a, **k: qa.embedder.make_embedder(name, "onnx", Path({cache!r}))
+import qa.bot, qa.embedding.factory
+qa.bot.SentenceTransformerEmbedder = lambda name, *a, **k: qa.embedding.factory.make_embedder(name, "onnx", Path({cache!r}))
 from adapters.cli import main
 sys.exit(main(["ask", {question!r}, "--index", {index!r}]))
 """
 MODULES = ["numpy", "rich.console", "onnxruntime", "tokenizers", "torch", "sentence_transformers",
-           "qa.config", "qa.embedder", "qa.onnx_embedder", "qa.store", "qa.retrieval", "qa.answer", "qa.bot",
+           "qa.config", "qa.embedding.factory", "qa.embedding.onnx_embedder", "qa.index.local.store",
+           "qa.retrieval.retriever", "qa.answering.answerer", "qa.bot",
            "adapters.render", "adapters.cli"]
 
 
@@ -111,7 +112,7 @@ def main() -> None:
             table.add_row(f"import {module} (less python start)", f"{med - bare:.2f}", f"{low - bare:.2f}")
 
         import qa.bot
-        from qa.embedder import ensure_export
+        from qa.embedding import ensure_export
 
         cache = args.cache_dir or Path(tmp) / "cache"
         folder = ensure_export(DEFAULT_MODEL, "onnx", cache)
@@ -119,7 +120,7 @@ def main() -> None:
             wired = WIRED.format(cache=str(cache), question=args.question, index=str(index))
             med, low = median_wall([sys.executable, "-c", wired], env, args.runs)
             table.add_row("qa ask with the bot's embedder from make_embedder(…, 'onnx', …)", f"{med:.2f}", f"{low:.2f}")
-        query = (f"from qa.onnx_embedder import OnnxEmbedder; "
+        query = (f"from qa.embedding import OnnxEmbedder; "
                  f"OnnxEmbedder({str(folder)!r}, {DEFAULT_MODEL!r}).encode([{args.question!r}])")
         med, low = median_wall([sys.executable, "-c", query], env, args.runs)
         table.add_row("ONNX query path: import + load + embed one question", f"{med:.2f}", f"{low:.2f}")

@@ -30,10 +30,10 @@ from rich.table import Table
 
 from qa.config import BACKENDS, DEFAULT_MODEL, project_seeds
 from qa.documents import find_files, load_file
-from qa.embedder import Embedder, backend_of, ensure_export, make_embedder
-from qa.evaluation import normalise
+from qa.embedding import Embedder, backend_of, ensure_export, make_embedder
+from qa.evaluation.scoring import normalise
 from qa.passages import split_document
-from qa.sentences import split
+from qa.text.sentences import split
 
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT.parent / "shared" / "bench" / "squad-v2-dev-5articles.json"
@@ -164,7 +164,7 @@ def main() -> None:
 
 def ingest_table(console: Console, embedders: dict[str, Embedder], squad: dict, tmp: Path) -> None:
     """One full ingest of the bench articles (one file each, paragraphs as blocks) per backend."""
-    from qa.ingest import ingest_paths
+    from qa.index.local import ingest_paths
 
     corpus = tmp / "articles"
     corpus.mkdir()

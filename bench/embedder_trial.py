@@ -16,16 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import questions, store
-from qa.answer import Answerer
+from qa.answering.answerer import Answerer
 from qa.config import project_seeds, resolve
-from qa.embedder import Embedder, make_embedder
-from qa.evaluation import evaluate_mode
-from qa.ingest import ingest_documents, ingest_paths
-from qa.onnx_session import load_tokenizer, open_session, padded_feed
-from qa.reader import default_reader_dir, make_reader
-from qa.reading import SentenceReader
-from qa.retrieval import Retriever
+from qa.embedding import Embedder, make_embedder
+from qa.embedding.onnx_session import load_tokenizer, open_session, padded_feed
+from qa.evaluation import questions
+from qa.evaluation.scoring import evaluate_mode
+from qa.index import local as store
+from qa.index.local import ingest_documents, ingest_paths
+from qa.reader.models import default_reader_dir, make_reader
+from qa.reader.reading import SentenceReader
+from qa.retrieval.retriever import Retriever
 
 SEEDS_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds_questions.jsonl"
 

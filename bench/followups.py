@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from qa.answer import Answer
+from qa.answering.answer import Answer
 from qa.bot import Bot
 from qa.config import resolve
 

@@ -27,11 +27,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from scale import BENCH_FILE, sentence_pool  # noqa: E402
 
-from qa import store  # noqa: E402
 from qa.config import resolve  # noqa: E402
 from qa.documents import Document, parse_text  # noqa: E402,F401
-from qa.embedder import make_embedder  # noqa: E402
-from qa.ingest import ingest_documents  # noqa: E402
+from qa.embedding import make_embedder  # noqa: E402
+from qa.index import local as store  # noqa: E402
+from qa.index.local import ingest_documents  # noqa: E402
 from qa.passages import split_document  # noqa: E402
 
 
@@ -95,7 +95,7 @@ def main() -> None:
         index = store.open_index(args.large)
         embedder = Timed(make_embedder(index.model, index.backend, settings.cache_dir))
         embedder.encode(["warm up"])
-        source = next(iter(index.documents))
+        source = next(iter(index.documents()))
         changed = articles(10, seed=99, prefix="changed")[0]
         changed = replace(changed, source=source)
         index.close()

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import pg_store
 from qa.config import project_seeds
-from qa.lexical import terms, tokens
+from qa.index import postgres as pg_store
+from qa.index.postgres import encoding as pg_encoding
+from qa.index.postgres import store as pg_read
+from qa.text.lexical import terms, tokens
 
 QUESTIONS = [
     "How much did the Biden administration pledge to the Haiti mission?",
@@ -89,7 +91,7 @@ def main() -> None:
             synthetic_corpus(corpus, args.synthetic)
             embedder = HashEmbedder()
         else:
-            from qa.embedder import SentenceTransformerEmbedder
+            from qa.embedding import SentenceTransformerEmbedder
             corpus = project_seeds()
             embedder = SentenceTransformerEmbedder()
             embedder.load()
@@ -118,10 +120,10 @@ def main() -> None:
                 conn.execute(f'SET search_path TO "{schema}", public')
                 conn.execute(f"SET hnsw.ef_search = {max(40, 2 * args.limit)}")
                 v, toks, ts = prepared[0]
-                plan = conn.execute("EXPLAIN (ANALYZE) " + pg_store._CANDIDATES, {
+                plan = conn.execute("EXPLAIN (ANALYZE) " + pg_read._CANDIDATES, {
                     "tokens": list(dict.fromkeys([*toks, *ts])), "terms": ts,
-                    "lexemes": [pg_store._lexeme(t) for t in ts], "limit": args.limit, "exclude": [],
-                    "vector": pg_store._vector_text(v)}).fetchall()
+                    "lexemes": [pg_encoding.lexeme(t) for t in ts], "limit": args.limit, "exclude": [],
+                    "vector": pg_encoding.vector_text(v)}).fetchall()
             lines = [r[0] for r in plan]
             used = [name for name in ("passages_embedding", "passages_tsv") if any(name in line for line in lines)]
             print(f"server execution: {lines[-1].split(':')[1].strip()}; indexes used: {', '.join(used) or 'none (seq scan)'}")

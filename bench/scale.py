@@ -30,13 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa import store  # noqa: E402
 from qa.config import resolve  # noqa: E402
 from qa.documents import find_files, load_file  # noqa: E402
-from qa.lexical import tokens  # noqa: E402
+from qa.index import local as store  # noqa: E402
+from qa.index.contract import DocumentRecord  # noqa: E402
+from qa.index.local import manifest  # noqa: E402
+from qa.index.local.segment import SegmentData, remove_folder, write_segment  # noqa: E402
 from qa.passages import Passage, split_document  # noqa: E402
-from qa.segment import SegmentData, remove_folder, write_segment  # noqa: E402
-from qa.sentences import split_spans  # noqa: E402
+from qa.text.lexical import tokens  # noqa: E402
+from qa.text.sentences import split_spans  # noqa: E402
 
 BENCH_FILE = ROOT.parent / "shared" / "bench" / "squad-v2-dev-5articles.json"
 PER_DOC = 10  # passages per synthetic article
@@ -72,7 +74,7 @@ def pool_vectors(sentences: list[str], cache: Path) -> np.ndarray:
     path = cache / f"pool-{key}.npy"
     if path.exists():
         return np.load(path)
-    from qa.embedder import SentenceTransformerEmbedder
+    from qa.embedding import SentenceTransformerEmbedder
 
     vectors = SentenceTransformerEmbedder().encode(sentences)
     cache.mkdir(parents=True, exist_ok=True)
@@ -137,11 +139,11 @@ def build(index_dir: Path, n: int, sentences: list[str], vectors: np.ndarray, se
     data = SegmentData(passages, pv, sv, wv, list(vocab), s_ptr, s_tok, p_ptr, s_tok)
     index_dir.mkdir(parents=True, exist_ok=True)
     name = write_segment(index_dir, data, dim)
-    docs = {}
+    docs: dict[str, DocumentRecord] = {}
     for p in passages:
-        rec = docs.setdefault(p.source, store.DocumentRecord(p.source, p.source, p.title, p.date, 0, name))
+        rec = docs.setdefault(p.source, DocumentRecord(p.source, p.source, p.title, p.date, 0, name))
         rec.passages += 1
-    store.commit(index_dir, "all-MiniLM-L6-v2", dim, list(docs.values()), [name])
+    manifest.commit(index_dir, "all-MiniLM-L6-v2", dim, list(docs.values()), [name])
     return time.perf_counter() - t0
 
 

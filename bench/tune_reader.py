@@ -26,16 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters.eval_report import eval_index_dir
-from qa import questions, store
-from qa.answer import Answerer
+from qa.answering.answerer import Answerer
 from qa.config import project_seeds, resolve
-from qa.embedder import make_embedder, vector_kind
-from qa.evaluation import contains_gold, quoted_sentences
-from qa.ingest import ingest_documents, ingest_paths
-from qa.reader import Reader, make_reader
-from qa.reading import ReaderWeights, SentenceReader
-from qa.retrieval import Query, Retriever
+from qa.embedding import make_embedder, vector_kind
+from qa.evaluation import questions
+from qa.evaluation.run import eval_index_dir
+from qa.evaluation.scoring import contains_gold, quoted_sentences
+from qa.index import local as store
+from qa.index.local import ingest_documents, ingest_paths
+from qa.reader.models import Reader, make_reader
+from qa.reader.reading import ReaderWeights, SentenceReader
+from qa.retrieval.retriever import Query, Retriever
 
 GRID = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
 

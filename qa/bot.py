@@ -2,54 +2,22 @@
 
 from __future__ import annotations
 
-import re
 import threading
-import unicodedata
 from pathlib import Path
 
-from qa import store
-from qa.answer import Answer, Answerer
-from qa.candidates import CandidateSource
+from qa.answering.answer import Answer
+from qa.answering.answerer import Answerer
 from qa.config import Settings
-from qa.conversation import rewrite
-from qa.embedder import Embedder, backend_of, make_embedder, vector_kind
-from qa.errors import IndexMissingError, InputError, SourceError
-from qa.ingest import IngestReport, Progress, ingest_paths
-from qa.reader import Reader, make_reader
-from qa.reading import SentenceReader
-from qa.retrieval import Retriever
-
-MAX_QUESTION_CHARS = 2000
-
-
-# Escape sequences as terminals parse them: CSI, OSC (to BEL or ST), DCS/SOS/PM/APC strings, and
-# two-character escapes; a lone ESC as well.
-_ESCAPE_SEQUENCE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"
-    r"|[ -/]*[0-~])?|\x9b[0-?]*[ -/]*[@-~]"
-)
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-
-
-def clean_question(text: str) -> str:
-    """A question as the bot should read it: escape sequences dropped, other control characters and
-    runs of spaces made single spaces, Unicode in its composed (NFC) form, ends trimmed.
-
-    A question pasted from a terminal or a document can carry colour codes or stray control bytes;
-    they are not words, and echoed back they would be commands to the terminal.
-    """
-    text = _CONTROLS.sub(" ", _ESCAPE_SEQUENCE.sub("", text))
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def check_question(question: str) -> str:
-    """The question cleaned (see `clean_question`), or InputError for an empty or oversized one."""
-    q = clean_question(question or "")
-    if not q:
-        raise InputError("the question is empty: ask something, e.g. qa ask \"Who signed the agreement?\"")
-    if len(q) > MAX_QUESTION_CHARS:
-        raise InputError(f"the question is too long ({len(q)} characters, at most {MAX_QUESTION_CHARS})")
-    return q
+from qa.embedding import Embedder, backend_of, make_embedder, vector_kind
+from qa.errors import IndexMissingError, SourceError
+from qa.index.contract import IndexTarget, ReadStore
+from qa.index.open import target_for
+from qa.index.pipeline import IngestReport, Progress, ingest_paths
+from qa.reader.models import Reader, make_reader
+from qa.reader.reading import SentenceReader
+from qa.retrieval.retriever import Retriever
+from qa.text.cleaning import check_question
+from qa.text.conversation import rewrite
 
 
 class Bot:
@@ -63,6 +31,7 @@ class Bot:
         self._sentence_reader: SentenceReader | None = None
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
+        self.target: IndexTarget = target_for(settings)
 
     def sentence_reader(self) -> SentenceReader:
         """The reader (the settings' model, or the one given), loaded and warmed up on first use."""
@@ -76,7 +45,18 @@ class Bot:
     def needs_first_build(self) -> bool:
         """True when no index exists and the user did not choose one: the first run builds it from the corpus."""
         s = self.settings
-        return s.store is None and not s.index_given and not store.exists(s.index_dir)
+        return s.store is None and not s.index_given and not self.target.exists()
+
+    def build_if_missing(self, progress: Progress | None = None) -> IngestReport | None:
+        """On a first run (see `needs_first_build`), build the index from the corpus and return the report;
+        SourceError when nothing could be indexed. None when there was nothing to build."""
+        if not self.needs_first_build():
+            return None
+        report = self.reindex(progress)
+        if not self.target.exists():
+            why = "; ".join(report.errors) or "no articles found"
+            raise SourceError(f"cannot build the index from {self.settings.corpus}: {why}")
+        return report
 
     def _ingest_embedder(self) -> Embedder:
         """The embedder for an ingest: it exports the ONNX model first when missing, so questions need no torch."""
@@ -86,49 +66,42 @@ class Bot:
         return self.embedder
 
     def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Incrementally ingest `paths` into the configured index (or database), then reload it."""
-        s, embedder = self.settings, self._ingest_embedder()
-        if s.store is not None:
-            from qa.pg_store import ingest_paths_pg
-
-            report = ingest_paths_pg(paths, s.store, embedder, rebuild=rebuild, progress=progress)
-        else:
-            report = ingest_paths(paths, s.index_dir, embedder, rebuild=rebuild, progress=progress)
+        """Incrementally ingest `paths` into the configured index; the next question opens the new one."""
+        report = ingest_paths(paths, self.target, self._ingest_embedder(), rebuild=rebuild, progress=progress)
         with self._lock:
-            self._answerer = None
+            old, self._answerer = self._answerer, None
+        if old is not None:
+            old.retriever.source.close()
         return report
 
     def reindex(self, progress: Progress | None = None) -> IngestReport:
         """Re-ingest the configured corpus (only what changed is embedded)."""
         return self.ingest([self.settings.corpus], progress=progress)
 
-    def open_store(self) -> CandidateSource:
-        """The configured store, opened: the local index, or the PostgreSQL database of `--store`."""
-        s = self.settings
-        if s.store is not None:
-            from qa.pg_store import PgStore
+    def open_store(self) -> ReadStore:
+        """The configured index opened for questions: IndexMissingError when there is none yet."""
+        if not self.target.exists():
+            hint = "with this --store " if self.settings.store else f"--index {self.settings.index_dir} "
+            raise IndexMissingError(f"no index {self.target.where.removeprefix('index ')}: "
+                                    f"run `qa ingest PATH {hint.strip()}` first")
+        return self.target.open(self.embedder.name)
 
-            return PgStore(s.store, self.embedder.name)
-        if not store.exists(s.index_dir):
-            raise IndexMissingError(f"no index at {s.index_dir}: run `qa ingest PATH --index {s.index_dir}` first")
-        return store.open_index(s.index_dir, self.embedder.name)
+    def check_index(self) -> None:
+        """Fail at once on a missing, damaged or mismatched index (unless a first run will build it)."""
+        if not self.needs_first_build():
+            self.open_store().close()
 
     def load(self, progress: Progress | None = None) -> Answerer:
-        """Open the index and the model (building the index from the corpus on a first run)."""
+        """Open the index and the models (building the index from the corpus on a first run)."""
         with self._lock:
             if self._answerer is not None:
                 return self._answerer
-        if self.needs_first_build():
-            report = self.reindex(progress)
-            if not store.exists(self.settings.index_dir):
-                why = "; ".join(report.errors) or "no articles found"
-                raise SourceError(f"cannot build the index from {self.settings.corpus}: {why}")
+        self.build_if_missing(progress)
         source = self.open_store()
-        built_with = str(getattr(source, "backend", "torch"))
-        if self._given is None and vector_kind(built_with) != vector_kind(backend_of(self.embedder)):
+        if self._given is None and vector_kind(source.backend) != vector_kind(backend_of(self.embedder)):
             # questions must be embedded the way the passages were
             s = self.settings
-            self.embedder = make_embedder(s.model, built_with, s.cache_dir)
+            self.embedder = make_embedder(s.model, source.backend, s.cache_dir)
         reader = None if self.settings.reader == "none" else self.sentence_reader()
         answerer = Answerer(Retriever(source, self.embedder), reader=reader)
         self.embedder.encode(["warm up"])  # the first encode is slow; pay it at load, not at the first question

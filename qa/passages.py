@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from qa.documents import Document, word_count
-from qa.sentences import split_spans
+from qa.text.sentences import split_spans
 
 MAX_WORDS = 100
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings, resolve
-from qa.embedder import SentenceTransformerEmbedder
-from qa.ingest import ingest_paths
+from qa.embedding import SentenceTransformerEmbedder
+from qa.index.local import ingest_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

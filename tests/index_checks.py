@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from qa import store
+from qa.index import local as store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -89,7 +89,7 @@ def snapshot_of(data: Any) -> Snapshot:
     n_sentences = sum(len(p.sentences) for p in passages)
     assert len(pv) == len(passages), f"{len(pv)} passage vectors for {len(passages)} passages"
     assert len(sv) == len(wv) == n_sentences, f"{len(sv)} sentence, {len(wv)} window vectors, {n_sentences} sentences"
-    docs = {s: (r.content_hash, r.title, r.date, int(r.passages)) for s, r in data.documents.items()}
+    docs = {s: (r.content_hash, r.title, r.date, int(r.passages)) for s, r in data.documents().items()}
     by_source: dict[str, list[dict]] = {}
     rows: dict[str, list[int]] = {}
     sentence_rows: dict[str, list[int]] = {}
@@ -109,9 +109,10 @@ def snapshot_of(data: Any) -> Snapshot:
 
 def difference(a: Snapshot, b: Snapshot, atol: float = ATOL) -> str | None:
     """Where two snapshots differ, in words; None when they hold the same documents, passages and vectors."""
-    if a.documents != b.documents:
-        only_a, only_b = sorted(set(a.documents) - set(b.documents)), sorted(set(b.documents) - set(a.documents))
-        changed = sorted(s for s in set(a.documents) & set(b.documents) if a.documents[s] != b.documents[s])
+    docs_a, docs_b = a.documents, b.documents
+    if docs_a != docs_b:
+        only_a, only_b = sorted(set(docs_a) - set(docs_b)), sorted(set(docs_b) - set(docs_a))
+        changed = sorted(s for s in set(docs_a) & set(docs_b) if docs_a[s] != docs_b[s])
         return f"documents differ: only first {only_a[:3]}, only second {only_b[:3]}, changed {changed[:3]}"
     for source in sorted(a.passages):
         if a.passages[source] != b.passages[source]:

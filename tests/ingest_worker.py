@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tiny_embedder import TinyEmbedder
 
-from qa.ingest import ingest_paths
+from qa.index.local import ingest_paths
 
 
 class ReportingEmbedder(TinyEmbedder):

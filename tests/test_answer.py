@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import store
-from qa.answer import Abstention, Answerer, display_source
+from qa.answering.answer import display_source
+from qa.answering.answerer import Abstention, Answerer
+from qa.index import local as store
 from qa.passages import Passage
-from qa.retrieval import Hit, Retriever
+from qa.retrieval.retriever import Hit, Retriever
 
 PLEDGE = "How much did the Biden administration pledge to the Haiti mission?"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer_types import asks_for_several, expected_type, has_type
+from qa.text.answer_types import asks_for_several, expected_type, has_type
 
 
 @pytest.mark.parametrize(

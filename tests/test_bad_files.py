@@ -19,11 +19,12 @@ import pytest
 from tiny_embedder import TinyEmbedder
 
 from adapters import cli
-from qa import ingest, store
 from qa.bot import Bot
 from qa.documents import MAX_FILE_BYTES, find_files, load_file
 from qa.errors import SourceError
-from qa.ingest import ingest_paths
+from qa.index import local as store
+from qa.index import pipeline as ingest
+from qa.index.local import ingest_paths
 from qa.passages import split_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +121,7 @@ def test_ingest_skips_each_bad_file_with_one_line_and_indexes_the_rest(
     for name, reason in expected.items():
         assert reason in reported[name], (name, reported[name])
 
-    indexed = store.open_index(index).documents
+    indexed = store.open_index(index).documents()
     assert sorted(Path(s).name for s in indexed) == sorted(GOOD)
     assert sorted(report.added) == sorted(indexed)
     latin1 = next(p for p in store.open_index(index).passages if p.source.endswith("latin1.txt"))
@@ -165,7 +166,7 @@ def test_exit_code_says_whether_anything_was_skipped(seeds_copy: Path, tmp_path:
     assert cli.main(["ingest", str(seeds_copy / "image.txt"), *index]) == cli.EXIT_ERROR  # nothing readable
     out, err = capsys.readouterr()
     assert out == "" and err.splitlines() == [f"error: {seeds_copy / 'image.txt'}: binary file, not text"]
-    assert len(store.open_index(tmp_path / "idx").documents) == 5
+    assert len(store.open_index(tmp_path / "idx").documents()) == 5
 
 
 def test_a_file_read_with_a_fallback_encoding_is_indexed_with_a_warning(
@@ -239,20 +240,21 @@ def _runs_within(code: str, seconds: float) -> bool:
 def test_long_pathological_lines_are_parsed_in_linear_time() -> None:
     # Each input made a regular expression backtrack over the whole line, once per character.
     code = """
-from qa.documents import _visible_text, parse_text
+from qa.documents import parse_text
+from qa.documents.web import visible_text
 n = 1_000_000
 parse_text("x.md", "[" * n + "\\n", markdown=True)
 parse_text("x.md", "[a](" * (n // 4) + "\\n", markdown=True)
 parse_text("x.txt", "Read also" + " " * n + "x\\n")
-_visible_text("<" * n)
-_visible_text("<script " * (n // 8))
+visible_text("<" * n)
+visible_text("<script " * (n // 8))
 """
     assert _runs_within(code, 60)
 
 
 def test_a_long_run_of_dots_is_split_in_linear_time() -> None:
     # 100,000 dots take minutes with the quadratic pattern, milliseconds with a linear one.
-    assert _runs_within("from qa.sentences import split_spans; split_spans('Dots ' + '.' * 100_000 + 'x')", 10)
+    assert _runs_within("from qa.text.sentences import split_spans; split_spans('Dots ' + '.' * 100_000 + 'x')", 10)
 
 
 def test_symlink_loops_are_reported_not_followed(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 from test_repl import PROMPT, Repl, plain, repl_env
 
 from adapters.render import clean_question
-from qa.bot import MAX_QUESTION_CHARS
+from qa.text.cleaning import MAX_QUESTION_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = Path(sys.executable).parent / "qa"

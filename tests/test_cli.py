@@ -15,8 +15,8 @@ import pytest
 from tiny_embedder import TinyEmbedder
 
 from adapters import cli
-from qa import store
 from qa.bot import Bot
+from qa.index import local as store
 
 ROOT = Path(__file__).resolve().parent.parent
 PLEDGE = "How much did the Biden administration pledge to the Haiti mission?"
@@ -179,7 +179,7 @@ def test_a_binary_file_is_skipped_with_a_warning_and_the_others_are_indexed(
     (line,) = err.strip().splitlines()
     assert line == f"warning: skipped {seeds_copy / 'photo.txt'}: binary file, not text"
     assert "5 added" in out and "1 skipped" in out
-    assert len(store.open_index(index).documents) == 5
+    assert len(store.open_index(index).documents()) == 5
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:

@@ -11,7 +11,7 @@ import pytest
 
 from qa.bot import Bot
 from qa.config import Settings
-from qa.conversation import needs_context, rewrite
+from qa.text.conversation import needs_context, rewrite
 
 FOLLOWUPS = Path(__file__).resolve().parent / "data" / "followups.jsonl"
 CONVERSATIONS = [json.loads(line) for line in FOLLOWUPS.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -36,13 +36,13 @@ from index_checks import (
 from ingest_worker import mirror
 from tiny_embedder import TinyEmbedder
 
-from qa import store
-from qa.answer import Answerer
+from qa.answering.answerer import Answerer
 from qa.bot import Bot
 from qa.config import resolve
-from qa.embedder import SentenceTransformerEmbedder
-from qa.ingest import ingest_paths
-from qa.retrieval import Retriever
+from qa.embedding import SentenceTransformerEmbedder
+from qa.index import local as store
+from qa.index.local import ingest_paths
+from qa.retrieval.retriever import Retriever
 
 WORKER = Path(__file__).with_name("ingest_worker.py")
 QA = Path(sys.executable).parent / "qa"

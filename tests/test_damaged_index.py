@@ -24,12 +24,12 @@ import pytest
 from index_checks import ROOT, SEEDS, Snapshot, difference, make_corpus, snapshot, snapshot_of
 from tiny_embedder import TinyEmbedder
 
-from qa import store
-from qa.answer import Answerer
-from qa.embedder import Embedder
+from qa.answering.answerer import Answerer
+from qa.embedding import Embedder
 from qa.errors import IndexCorruptError, IndexMissingError
-from qa.ingest import ingest_paths
-from qa.retrieval import Retriever
+from qa.index import local as store
+from qa.index.local import ingest_paths
+from qa.retrieval.retriever import Retriever
 
 FIX = "qa ingest --rebuild"
 QA = Path(sys.executable).parent / "qa"

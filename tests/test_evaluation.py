@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import store
-from qa.answer import Answerer
+from qa.answering.answerer import Answerer
 from qa.errors import SourceError
-from qa.evaluation import (
+from qa.evaluation.questions import Question, in_tuning_half, load
+from qa.evaluation.scoring import (
     Scores,
     contains_gold,
     evaluate_mode,
@@ -21,12 +21,12 @@ from qa.evaluation import (
     ranked_sources,
     source_matches,
 )
-from qa.ingest import ingest_documents
+from qa.index import local as store
+from qa.index.local import ingest_documents
 from qa.passages import Passage
-from qa.questions import Question, in_tuning_half, load
-from qa.reader import make_reader
-from qa.reading import SentenceReader
-from qa.retrieval import Hit, Retriever
+from qa.reader.models import make_reader
+from qa.reader.reading import SentenceReader
+from qa.retrieval.retriever import Hit, Retriever
 
 DATA = Path(__file__).resolve().parent / "data"
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from tiny_embedder import TinyEmbedder
 
-from qa import store
 from qa.documents import load_file
-from qa.ingest import ingest_paths
+from qa.index import local as store
+from qa.index.local import ingest_paths
+from qa.index.representation import passage_text, sentence_texts, window_texts
 from qa.passages import split_document
-from qa.representation import passage_text, sentence_texts, window_texts
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -67,10 +67,10 @@ def actual_index(index: Path) -> dict[tuple[str, int], tuple[dict, np.ndarray, n
 
 def assert_index_matches_files(index: Path, files: list[Path], tiny: TinyEmbedder) -> None:
     data = store.open_index(index)
-    assert set(data.documents) == {str(f.resolve()) for f in files}
+    assert set(data.documents()) == {str(f.resolve()) for f in files}
     for f in files:
         doc = load_file(f)
-        rec = data.documents[doc.source]
+        rec = data.documents()[doc.source]
         assert (rec.content_hash, rec.title, rec.date) == (doc.content_hash, doc.title, doc.date)
     want, got = expected_index(files, tiny), actual_index(index)
     assert set(got) == set(want)
@@ -166,7 +166,7 @@ def test_files_outside_the_ingested_roots_are_untouched(seeds_copy: Path, tmp_pa
     # ingesting one file of a folder does not drop its siblings
     report = ingest_paths([files["000_"]], index, tiny)
     assert report.removed == [] and report.skipped == [str(files["000_"].resolve())]
-    assert len(store.open_index(index).documents) == 5
+    assert len(store.open_index(index).documents()) == 5
 
 
 def test_file_that_became_unreadable_keeps_its_passages(seeds_copy: Path, tmp_path: Path, tiny: TinyEmbedder) -> None:
@@ -190,7 +190,7 @@ def test_bad_file_does_not_stop_the_others(seeds_copy: Path, tmp_path: Path, tin
     assert len(report.added) == 6  # the seeds and the Latin-1 file, read with a warning
     assert sorted(Path(e.split(":")[0]).name for e in report.errors) == ["bad.bin.txt", "blank.md"]
     assert len(report.warnings) == 1 and "latin1.txt" in report.warnings[0]
-    assert len(store.open_index(index).documents) == 6
+    assert len(store.open_index(index).documents()) == 6
 
 
 def test_rebuild_re_embeds_everything(seeds_copy: Path, tmp_path: Path, tiny: TinyEmbedder) -> None:
@@ -281,7 +281,7 @@ class IngestMachine(RuleBasedStateMachine):
     def index_opens(self) -> None:
         if store.exists(self.index):
             data = store.open_index(self.index, model=self.tiny.name)
-            assert str(self.outside.resolve()) in data.documents
+            assert str(self.outside.resolve()) in data.documents()
 
     def teardown(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -26,19 +26,22 @@ import pytest
 from qa import config
 from qa.config import DEFAULT_MODEL
 from qa.documents import find_files, load_file
-from qa.embedder import (
+from qa.embedding import (
+    META_FILE,
+    OnnxEmbedder,
     SentenceTransformerEmbedder,
     backend_of,
     ensure_export,
     export_dir,
+    export_is_current,
+    export_onnx,
     make_embedder,
     resolve_model_path,
     vector_kind,
 )
 from qa.errors import ConfigError, ModelLoadError
-from qa.onnx_embedder import META_FILE, OnnxEmbedder, export_is_current, export_onnx
+from qa.index.representation import passage_text, sentence_texts, window_texts
 from qa.passages import split_document
-from qa.representation import passage_text, sentence_texts, window_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -76,7 +79,7 @@ def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> Export:
     """Kill one export half-way, then export for real into the same cache."""
     cache = tmp_path_factory.mktemp("cache")
     folder = export_dir(cache, DEFAULT_MODEL, "onnx-int8")
-    code = f"from qa.embedder import ensure_export; ensure_export({DEFAULT_MODEL!r}, 'onnx-int8', {str(cache)!r})"
+    code = f"from qa.embedding import ensure_export; ensure_export({DEFAULT_MODEL!r}, 'onnx-int8', {str(cache)!r})"
     proc = subprocess.Popen([sys.executable, "-c", code], env=ENV, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
@@ -179,8 +182,8 @@ def test_query_path_loads_without_torch(onnx_export: Export) -> None:
     code = f"""
 import json, sys
 from pathlib import Path
-from qa.embedder import make_embedder, backend_of
-from qa.onnx_embedder import OnnxEmbedder
+from qa.embedding import make_embedder, backend_of
+from qa.embedding import OnnxEmbedder
 e = make_embedder({DEFAULT_MODEL!r}, "onnx-int8", Path({str(onnx_export.cache)!r}))
 v = e.encode(["Who signed the agreement?"])
 fp32 = OnnxEmbedder(Path({str(onnx_export.folder)!r}), {DEFAULT_MODEL!r}).encode(["Who signed it?"])
@@ -194,7 +197,7 @@ print(json.dumps({{"backend": backend_of(e), "shape": [*v.shape, *fp32.shape], "
 
 
 def test_importing_the_embedders_loads_no_model_library() -> None:
-    code = ("import sys, qa.config, qa.embedder, qa.onnx_embedder; "
+    code = ("import sys, qa.config, qa.embedding; "
             "print([m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], env=ENV, cwd=ROOT, capture_output=True, text=True,
                          timeout=60, check=True)

@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 from index_checks import SEED_SENTENCES, difference, snapshot
 from tiny_embedder import TinyEmbedder
 
-from qa import ingest, store
 from qa.documents import load_file
 from qa.errors import SourceError
-from qa.ingest import ingest_paths
+from qa.index import local as store
+from qa.index.local import ingest_paths
+from qa.index.local import writer as local_writer
 from qa.passages import MAX_WORDS, Passage, split_document
 
 # ---- documents as files hold them --------------------------------------------------------------------------
@@ -230,8 +231,8 @@ def test_any_history_of_ingests_ends_as_a_fresh_build(steps: list[tuple[dict[str
         # superseded passages behind in an older segment; make this one keep its segments (up to three) as a
         # large index would, so the comparison covers what lives on in old segments. (No-ops for a store
         # without these settings.)
-        patch.setattr(ingest, "MERGE_ALL", 0, raising=False)
-        patch.setattr(ingest, "MAX_SEGMENTS", 3, raising=False)
+        patch.setattr(local_writer, "MERGE_ALL", 0)
+        patch.setattr(local_writer, "MAX_SEGMENTS", 3)
     try:
         folder, index, tiny = tmp / "corpus", tmp / "index", TinyEmbedder()
         folder.mkdir()

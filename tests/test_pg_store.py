@@ -23,13 +23,17 @@ import numpy as np
 import pytest
 from tiny_embedder import TinyEmbedder
 
-from qa import pg_store
-from qa.candidates import count_columns
-from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, QAError
-from qa.lexical import terms, tokens
+from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, QAError, StoreUnavailableError
+from qa.index import pipeline
+from qa.index import postgres as pg_store
+from qa.index.candidates import count_columns
+from qa.index.local.store import open_index
+from qa.index.postgres import writer as pg_writer
+from qa.index.postgres.connection import lock_key
+from qa.index.postgres.schema import SCHEMA_VERSION
+from qa.index.representation import passage_text, sentence_texts, window_texts
 from qa.passages import Passage
-from qa.representation import passage_text, sentence_texts, window_texts
-from qa.store import open_index
+from qa.text.lexical import terms, tokens
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed: pip install -e '.[postgres]'")
 
@@ -156,14 +160,14 @@ def test_schema_is_created_on_first_ingest_in_its_own_schema_and_versioned(pg_ds
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(IndexMissingError, match="qa ingest"):
         pg_store.PgStore(pg_dsn, schema=schema)
-    monkeypatch.setattr(pg_store, "_BULK_MIN", 10)  # the seeds are few: take the build-the-index-after-loading path
+    monkeypatch.setattr(pg_writer, "_BULK_MIN", 10)  # the seeds are few: take the build-the-index-after-loading path
     progress: list[tuple[int, int]] = []
     report = pg_store.ingest_paths_pg([SEEDS], pg_dsn, tiny, schema=schema, progress=lambda d, n: progress.append((d, n)))
     assert len(report.added) == 5 and report.passages > 0
     assert progress[-1] == (report.passages, report.passages)
 
     assert sql(pg_dsn, f'SELECT version, model, dim FROM "{schema}".qa_schema') == [
-        (pg_store.SCHEMA_VERSION, "tiny-hash-64", 64)]
+        (SCHEMA_VERSION, "tiny-hash-64", 64)]
     tables = {t for (t,) in sql(pg_dsn, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema])}
     assert {"qa_schema", "documents", "passages", "term_stats", "corpus_stats", "date_stats"} <= tables
     assert not sql(pg_dsn, "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public'"
@@ -183,7 +187,7 @@ def test_newer_schema_version_is_refused_in_one_line(pg_dsn: str, schema: str, t
     with pytest.raises(IndexCorruptError) as err:
         pg_store.PgStore(pg_dsn, schema=schema)
     message = str(err.value)
-    assert "\n" not in message and f"version {pg_store.SCHEMA_VERSION + 1}" in message and "upgrade qa" in message
+    assert "\n" not in message and f"version {SCHEMA_VERSION + 1}" in message and "upgrade qa" in message
     with pytest.raises(IndexCorruptError, match="upgrade qa"):
         pg_store.ingest_paths_pg([SEEDS], pg_dsn, tiny, schema=schema)
 
@@ -266,7 +270,7 @@ def test_failed_ingest_leaves_the_previous_state(pg_dsn: str, schema: str, seeds
         fh.write("\nA late correction to the article.\n")
     (seeds_copy / "zz_late.txt").write_text("Late News\n\nThis paragraph says KABOOM to the model.\n", encoding="utf-8")
     # small batches: the updated article's old rows are deleted and its new rows written before the failure
-    monkeypatch.setattr(pg_store, "INGEST_BATCH", 4)
+    monkeypatch.setattr(pipeline, "INGEST_BATCH", 4)
     with pytest.raises(RuntimeError, match="fell over"):
         pg_store.ingest_paths_pg([seeds_copy], pg_dsn, FailingEmbedder(), schema=schema)
     assert state(pg_dsn, schema) == before
@@ -281,8 +285,9 @@ import os, signal, sys
 sys.path.insert(0, "tests")
 from pathlib import Path
 from tiny_embedder import TinyEmbedder
-from qa import pg_store
-pg_store.INGEST_BATCH = 64
+from qa.index import pipeline
+from qa.index import postgres as pg_store
+pipeline.INGEST_BATCH = 64
 calls = []
 def progress(done, total):
     calls.append(done)
@@ -308,16 +313,16 @@ def test_killed_ingest_leaves_the_previous_state(pg_dsn: str, schema: str, seeds
 def test_concurrent_ingests_wait_for_each_other(pg_dsn: str, schema: str, seeds_copy: Path) -> None:
     pg_store.ingest_paths_pg([seeds_copy], pg_dsn, TinyEmbedder(), schema=schema)
     (seeds_copy / "zz_new.txt").write_text("New Article\n\nA new paragraph about the harbour.\n", encoding="utf-8")
-    done: list[pg_store.IngestReport] = []
+    done: list[pipeline.IngestReport] = []
     with psycopg.connect(pg_dsn, autocommit=True) as holder:
         # what a running ingest holds
-        holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [pg_store._lock_key(schema)])
+        holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [lock_key(schema)])
         worker = threading.Thread(target=lambda: done.append(
             pg_store.ingest_paths_pg([seeds_copy], pg_dsn, TinyEmbedder(), schema=schema)))
         worker.start()
         time.sleep(1.0)
         assert worker.is_alive() and not done
-        holder.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [pg_store._lock_key(schema)])
+        holder.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [lock_key(schema)])
         worker.join(timeout=60)
     assert done and done[0].added == [str(seeds_copy / "zz_new.txt")]
 
@@ -353,7 +358,7 @@ def test_other_model_is_refused_unless_rebuilt(pg_dsn: str, schema: str, tiny: T
 ])
 def test_unreachable_store_is_one_line_without_the_password(dsn: str, tiny: TinyEmbedder) -> None:
     for attempt in (lambda: pg_store.PgStore(dsn), lambda: pg_store.ingest_paths_pg([SEEDS], dsn, tiny)):
-        with pytest.raises(pg_store.StoreUnavailableError) as err:
+        with pytest.raises(StoreUnavailableError) as err:
             attempt()
         message = str(err.value)
         assert isinstance(err.value, QAError)
@@ -436,8 +441,8 @@ def test_candidates_below_the_store_size_are_nearest_plus_best_matches(pg_dsn: s
 def test_seeds_questions_get_the_same_top_citations_from_both_stores(pg_dsn: str, pg_seeds: str,
                                                                      seeds_index: Path, embedder: Any) -> None:
     """The acceptance test of the PostgreSQL store: same commands, same answers."""
-    from qa.answer import Answerer
-    from qa.retrieval import Retriever
+    from qa.answering.answerer import Answerer
+    from qa.retrieval.retriever import Retriever
 
     questions = [json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     embedded = Answerer(Retriever(open_index(seeds_index, embedder.name), embedder))

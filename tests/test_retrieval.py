@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import store
-from qa.candidates import count_columns
 from qa.errors import InputError
-from qa.lexical import tokens
-from qa.retrieval import MODES, Hit, Retriever, bm25
-from qa.store import IndexData
+from qa.index import local as store
+from qa.index.candidates import count_columns
+from qa.index.local.store import IndexData
+from qa.retrieval.retriever import MODES, Hit, Retriever
+from qa.retrieval.scoring import bm25
+from qa.text.lexical import tokens
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from qa.sentences import _ABBREVIATIONS, split, split_spans
+from qa.text.sentences import _ABBREVIATIONS, split, split_spans
 
 
 @pytest.mark.parametrize(

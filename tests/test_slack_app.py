@@ -20,8 +20,8 @@ from adapters import slack_blocks as sb
 from adapters.slack_app import SlackQA, web_client
 from qa.bot import Bot
 from qa.config import resolve
-from qa.embedder import SentenceTransformerEmbedder
-from qa.ingest import ingest_paths
+from qa.embedding import SentenceTransformerEmbedder
+from qa.index.local import ingest_paths
 
 SECRET = "8f742231b10e8888abcd99ee85a5e6f1"
 BOT_TOKEN = "xoxb-1-test-token"

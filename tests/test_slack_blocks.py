@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from slack_api_server import texts
 
 from adapters import slack_blocks as sb
-from qa.answer import Answer, Citation
+from qa.answering.answer import Answer, Citation
 
 ENTITY_PART = re.compile(r"&[a-z]*$")
 

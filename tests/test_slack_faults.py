@@ -27,7 +27,7 @@ from adapters.slack_app import (
 )
 from qa.bot import Bot
 from qa.config import resolve
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedding import SentenceTransformerEmbedder
 
 SECRET = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f7"
 BOT_TOKEN = "xoxb-4242-faults-Zq9TOKENzq9"

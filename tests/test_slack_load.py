@@ -28,7 +28,7 @@ from adapters import slack_blocks as sb
 from adapters.slack_app import SlackQA, web_client
 from qa.bot import Bot
 from qa.config import resolve
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedding import SentenceTransformerEmbedder
 
 SECRET = "c0ffee00c0ffee00c0ffee00c0ffee00"
 BOT_TOKEN = "xoxb-5150-load-test"

@@ -4,17 +4,21 @@ a large index, damaged and mismatched indexes, and atomic replacement when a wri
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from tiny_embedder import TinyEmbedder
 
-from qa import ingest, segment, store
 from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
-from qa.ingest import ingest_paths
-from qa.lexical import terms, tokens
-from qa.representation import passage_text, sentence_texts, window_texts
+from qa.index import local as store
+from qa.index.local import ingest_paths, segment
+from qa.index.local import manifest as local_manifest
+from qa.index.local import store as local_store
+from qa.index.local import writer as local_writer
+from qa.index.representation import passage_text, sentence_texts, window_texts
+from qa.text.lexical import terms, tokens
 
 F16 = 2e-3  # vectors are stored as float16
 
@@ -36,7 +40,7 @@ def built(seeds_copy: Path, tmp_path: Path, tiny: TinyEmbedder) -> Path:
 def snapshot(index: Path) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray, dict]:
     data = store.open_index(index)
     return ([p.to_dict() for p in data.passages], np.array(data.passage_vectors), np.array(data.sentence_vectors),
-            np.array(data.window_vectors), {k: vars(v) for k, v in data.documents.items()})
+            np.array(data.window_vectors), {k: vars(v) for k, v in data.documents().items()})
 
 
 def assert_same(a: tuple, b: tuple) -> None:
@@ -63,8 +67,8 @@ def assert_clean(index: Path) -> None:
 def test_round_trip_keeps_passages_vectors_and_rows_aligned(built: Path, tiny: TinyEmbedder) -> None:
     data = store.open_index(built, model=tiny.name)
     assert data.model == tiny.name and data.dim == tiny.dim
-    assert len(data.documents) == 5 and len(segments(built)) == 1
-    assert sum(d.passages for d in data.documents.values()) == len(data.passages) == data.size
+    assert len(data.documents()) == 5 and len(segments(built)) == 1
+    assert sum(d.passages for d in data.documents().values()) == len(data.passages) == data.size
     for row, p in enumerate(data.passages):
         assert np.allclose(data.passage_vectors[row], tiny.vector(passage_text(p)), atol=F16)
         rows = data.sentence_rows(row)
@@ -124,7 +128,7 @@ def test_a_small_index_stays_one_segment_and_its_statistics_exact(built: Path, s
 @pytest.fixture
 def segmented(built: Path, seeds_copy: Path, tiny: TinyEmbedder, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The seeds index after an update and a delete, with merging turned off: three segments, dead rows in them."""
-    monkeypatch.setattr(ingest, "MERGE_ALL", 0)
+    monkeypatch.setattr(local_writer, "MERGE_ALL", 0)
     _edit_one_seed(seeds_copy)
     ingest_paths([seeds_copy], built, tiny)
     (sorted(seeds_copy.glob("001_*.txt"))[0]).unlink()
@@ -139,7 +143,7 @@ def test_an_update_writes_only_the_changed_document(segmented: Path, seeds_copy:
     first = json.loads((segs[0] / "segment.json").read_text(encoding="utf-8"))
     assert len(first["sources"]) == 5  # the old segment is never rewritten: its edited and deleted rows are dead
     data = store.open_index(segmented)
-    assert len(data.documents) == 5
+    assert len(data.documents()) == 5
     assert not any("001_" in p.source for p in data.passages)
     assert sum("STIP talks." in p.text for p in data.passages) == 1  # the new version only
     assert_clean(segmented)
@@ -162,15 +166,15 @@ def test_a_segmented_index_equals_a_fresh_build(segmented: Path, seeds_copy: Pat
 
 def test_segments_are_merged_when_they_pile_up(built: Path, seeds_copy: Path, tiny: TinyEmbedder,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ingest, "MERGE_ALL", 0)
-    monkeypatch.setattr(ingest, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(local_writer, "MERGE_ALL", 0)
+    monkeypatch.setattr(local_writer, "MAX_SEGMENTS", 3)
     counts = []
     for i in range(5):
         (seeds_copy / f"note{i}.txt").write_text(f"Note {i}\n\nThe talks went on for day number {i}.\n", encoding="utf-8")
         ingest_paths([seeds_copy], built, tiny)
         counts.append(len(segments(built)))
     assert max(counts) <= 3 and counts[:2] == [2, 3]
-    assert len(store.open_index(built).documents) == 10
+    assert len(store.open_index(built).documents()) == 10
     assert_exact_statistics(built)
     assert_clean(built)
 
@@ -183,14 +187,14 @@ def test_candidates_of_a_large_index_hold_the_exact_best(segmented: Path, tiny: 
     question = "What did Ruto say about the STIP talks?"
     q = tiny.vector(question)
     everything = data.candidates(q, tokens(question), terms(question), limit=10)
-    monkeypatch.setattr(store, "SMALL_INDEX", 0)
+    monkeypatch.setattr(local_store, "SMALL_INDEX", 0)
     some = data.candidates(q, tokens(question), terms(question), limit=10)
     assert 10 <= len(some.passages) <= 20 < len(everything.passages) == data.size
     cos = everything.passage_vectors @ q
     best = {everything.keys[i] for i in np.argsort(-cos)[:10]}
     assert best <= set(some.keys)
     assert not any("/001_" in p.source for p in some.passages)
-    assert {p.source for p in some.passages} <= set(data.documents)
+    assert {p.source for p in some.passages} <= set(data.documents())
     assert some.sentence_df == everything.sentence_df and some.stats == everything.stats
 
 
@@ -293,7 +297,7 @@ def test_crash_during_write_leaves_the_previous_index_whole(
 
     monkeypatch.setattr(segment, "_save", flaky_save)
     monkeypatch.setattr(segment, "_write_bytes", flaky_bytes)
-    monkeypatch.setattr(store, "_write_bytes", flaky_bytes)
+    monkeypatch.setattr(local_manifest, "_write_bytes", flaky_bytes)
     _edit_one_seed(seeds_copy)
     with pytest.raises(OSError, match="No space"):
         ingest_paths([seeds_copy], built, tiny)
@@ -316,7 +320,7 @@ def test_crash_at_the_commit_rename_leaves_the_previous_index_whole(
     def no_replace(src: object, dst: object) -> None:
         raise KeyboardInterrupt  # Ctrl-C just before the swap
 
-    monkeypatch.setattr(store.os, "replace", no_replace)
+    monkeypatch.setattr(os, "replace", no_replace)
     _edit_one_seed(seeds_copy)
     with pytest.raises(KeyboardInterrupt):
         ingest_paths([seeds_copy], built, tiny)
@@ -351,7 +355,7 @@ def test_a_rebuild_reports_the_documents_it_drops(built: Path, seeds_copy: Path,
     report = ingest_paths([other], built, tiny, rebuild=True)
     assert len(report.added) == 1
     assert sorted(Path(s).name for s in report.removed) == sorted(p.name for p in seeds_copy.glob("*.txt"))
-    assert list(store.open_index(built).documents) == [str((other / "note.txt").resolve())]
+    assert list(store.open_index(built).documents()) == [str((other / "note.txt").resolve())]
 
 
 @pytest.mark.parametrize("damage", ["empty vectors", "narrow vectors", "garbage passage line"])

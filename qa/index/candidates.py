@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
@@ -78,15 +77,3 @@ def count_columns(token_lists: Sequence[Sequence[str]], columns: list[str]) -> t
             if j is not None:
                 tf[i, j] += 1
     return tf, np.array([len(t) for t in token_lists], dtype=np.int64)
-
-
-class CandidateSource(Protocol):
-    """A store that can be searched: the embedded store and the PostgreSQL store both are."""
-
-    model: str
-
-    def candidates(self, vector: np.ndarray, tokens: list[str], terms: list[str], limit: int,
-                   exclude: set[str] | None = None) -> Candidates:
-        """Up to `limit` passages nearest to `vector` plus up to `limit` best full-text matches of `terms`
-        (deduplicated), skipping articles whose source is in `exclude`; every passage when the store is small."""
-        ...

@@ -107,7 +107,7 @@ def write_segment(index_dir: Path, data: SegmentData, dim: int) -> str:
     counts = [len(p.sentences) for p in data.passages]
     sentence_start = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=sentence_start[1:])
-    from qa.lexical import terms
+    from qa.text.lexical import terms
 
     titles = {p.title for p in data.passages if p.title}
     title_terms = sorted({t for title in titles for t in terms(title)})

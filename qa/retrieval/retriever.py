@@ -8,19 +8,20 @@ reciprocal-rank fusion there by 5 to 8 points of hit@1.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.candidates import Candidates, CandidateSource
-from qa.dates import TimeHint, within
-from qa.dates import parse as parse_time
-from qa.embedder import Embedder
+from qa.embedding import Embedder
 from qa.errors import InputError
-from qa.lexical import terms, tokens
+from qa.index.candidates import Candidates
+from qa.index.contract import ReadStore
 from qa.passages import Passage
+from qa.retrieval.scoring import bm25, coverage, max_normalised
+from qa.text.dates import TimeHint, within
+from qa.text.dates import parse as parse_time
+from qa.text.lexical import terms, tokens
 
 MODES = ("hybrid", "dense", "bm25")
 _NAME = r"(?:[A-Z][\w'’-]*[a-z][\w'’-]*|[A-Z]{2,})"
@@ -79,45 +80,10 @@ class Query:
     known_terms: frozenset[str] | None = None  # which of `terms` the store holds, once it was asked
 
 
-def _max_normalised(scores: np.ndarray) -> np.ndarray:
-    top = float(scores.max()) if scores.size else 0.0
-    return scores / top if top > 0 else scores
-
-
-def bm25(tf: np.ndarray, lengths: np.ndarray, columns: list[str], query_tokens: list[str], df: dict[str, int],
-         n_docs: int, total_tokens: int, k1: float = 1.2, b: float = 0.9) -> np.ndarray:
-    """BM25 (ATIRE, as bm25s computes it) of each row of `tf` (counts of `columns`), with the store-wide
-    document frequencies `df` over `n_docs` documents of `total_tokens` tokens in all."""
-    weight = np.zeros(len(columns), dtype=np.float32)
-    for t in query_tokens:
-        if df.get(t, 0) > 0:
-            weight[columns.index(t)] += math.log(n_docs / df[t])  # a repeated query word counts again, as in bm25s
-    if not weight.any() or not len(tf):
-        return np.zeros(len(tf), dtype=np.float32)
-    dl = np.maximum(lengths.astype(np.float32), 1.0)
-    norm = k1 * (1 - b + b * dl / (total_tokens / n_docs))
-    return ((tf * (k1 + 1) / (tf + norm[:, None])) @ weight).astype(np.float32)
-
-
-def coverage(tf: np.ndarray, columns: list[str], query_terms: list[str], df: dict[str, int] | None = None,
-             n_docs: int = 0) -> np.ndarray:
-    """Per row of `tf`: share of the question's distinct terms it holds, IDF-weighted when `df` is given."""
-    unique = list(dict.fromkeys(query_terms))
-    if not unique or not len(tf):
-        return np.zeros(len(tf), dtype=np.float32)
-    if df is None:
-        weights = np.ones(len(unique), dtype=np.float32)
-    else:
-        weights = np.array([math.log(1 + (n_docs - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in unique],
-                           dtype=np.float32)
-    present = tf[:, [columns.index(t) for t in unique]] > 0
-    return (present @ weights / weights.sum()).astype(np.float32)
-
-
 class Retriever:
     """Scores the candidates a store returns for a question; `mode` is hybrid, dense or bm25."""
 
-    def __init__(self, source: CandidateSource, embedder: Embedder, weights: Weights | None = None,
+    def __init__(self, source: ReadStore, embedder: Embedder, weights: Weights | None = None,
                  candidates: int = CANDIDATES) -> None:
         self.source = source
         self.embedder = embedder
@@ -125,7 +91,7 @@ class Retriever:
         self.limit = candidates
 
     @property
-    def index(self) -> CandidateSource:
+    def index(self) -> ReadStore:
         return self.source
 
     def _time_signal(self, hint: TimeHint, pool: Candidates) -> np.ndarray | None:
@@ -222,7 +188,7 @@ class Retriever:
         sd = pool.sentence_vectors @ query.vector
         cd = pool.window_vectors @ query.vector
         cols = pool.columns
-        sb = _max_normalised(bm25(pool.sentence_tf, pool.sentence_len, cols, query.tokens, pool.sentence_df,
+        sb = max_normalised(bm25(pool.sentence_tf, pool.sentence_len, cols, query.tokens, pool.sentence_df,
                                   st.sentences, st.sentence_tokens))
         icov = coverage(pool.sentence_tf, cols, query.terms, pool.sentence_df, st.sentences)
         starts = pool.starts
@@ -242,7 +208,7 @@ class Retriever:
             ss = sb
             pb = bm25(pool.passage_tf, pool.passage_len, cols, query.tokens, pool.passage_df, st.passages,
                       st.passage_tokens)
-            ps = _max_normalised(pb) + w.p_bm25 * pooled(sb)
+            ps = max_normalised(pb) + w.p_bm25 * pooled(sb)
         else:
             raise InputError(f"unknown mode {mode!r}: use {', '.join(MODES)}")
         time_signal = self._time_signal(query.time, pool)

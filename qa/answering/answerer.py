@@ -1,74 +1,15 @@
-"""Extractive answers: the sentence that answers, with numbered citations, or an honest abstention."""
+"""Choosing the answer: the sentence(s) that answer, with numbered citations, or an honest abstention."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-from qa.answer_types import expected_type, has_type
-from qa.reading import Candidate, Reading, SentenceReader
-from qa.retrieval import Hit, Query, Retriever
-
-
-@dataclass
-class Citation:
-    """One cited passage, with the answering sentence located inside it."""
-
-    n: int
-    source: str
-    title: str | None
-    date: str | None
-    line_start: int
-    line_end: int
-    text: str
-    score: float
-    also_in: list[str]
-    section: str | None = None
-    highlight: tuple[int, int] | None = None  # span of the answering sentence within `text`
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "source": self.source,
-            "title": self.title,
-            "date": self.date,
-            "line_start": self.line_start,
-            "line_end": self.line_end,
-            "text": self.text,
-            "score": round(self.score, 4),
-            "also_in": list(self.also_in),
-        }
-
-
-@dataclass
-class Answer:
-    """The result of one question: one object that every front end renders its own way."""
-
-    question: str
-    answer: str | None
-    abstained: bool
-    citations: list[Citation] = field(default_factory=list)
-    nearest: list[Citation] = field(default_factory=list)  # shown on abstention, "not an answer"
-    asked_as: str | None = None  # the question as rewritten from the conversation, if it was
-
-    @property
-    def reported_in(self) -> list[str]:
-        """Every article that carries the answering passage (the cited one first)."""
-        if self.abstained or not self.citations:
-            return []
-        first = self.citations[0]
-        return [first.source, *first.also_in]
-
-    def to_json(self) -> dict[str, Any]:
-        """The `--json` contract: exactly question, answer, abstained, citations."""
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "abstained": self.abstained,
-            "citations": [c.to_json() for c in self.citations],
-        }
+from qa.answering.answer import Answer, Citation, display_source
+from qa.reader.reading import Candidate, Reading, SentenceReader
+from qa.retrieval.retriever import Hit, Query, Retriever
+from qa.text.answer_types import expected_type, has_type
 
 
 @dataclass(frozen=True)
@@ -80,16 +21,6 @@ class Abstention:
     min_coverage: float = 0.52  # IDF-weighted share of the question's terms in that sentence
     answer_type: bool = True  # abstain when the passage lacks the number or time the question asks for
     unknown_names: bool = True  # abstain when the question names someone no article mentions
-
-
-def display_source(source: str) -> str:
-    """A path as the user would type it: relative to the working folder when inside it."""
-    import os
-
-    if os.path.isabs(source):
-        rel = os.path.relpath(source)
-        return rel if not rel.startswith("..") else source
-    return source
 
 
 def _citation(n: int, hit: Hit, sentence: int | None, score: float | None = None) -> Citation:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.answer_types import asks_for_several, has_type
-from qa.lexical import terms
-from qa.quotable import is_caption
-from qa.reader import Reader
-from qa.retrieval import Hit, Query
+from qa.reader.models import Reader
+from qa.retrieval.retriever import Hit, Query
+from qa.text.answer_types import asks_for_several, has_type
+from qa.text.lexical import terms
+from qa.text.quotable import is_caption
 
 
 @dataclass(frozen=True)

@@ -2,102 +2,44 @@
 
 Layout of an index folder: `CURRENT` names the live manifest; `manifest-<id>.json` records the format,
 the model, every document (with the segment that holds its passages) and the segments; `seg-<id>/` are
-the segments (see `qa.segment`). An ingest writes the segment of the changed documents, then a new
+the segments (see `qa.index.local.segment`). An ingest writes the segment of the changed documents, then a new
 manifest, then replaces `CURRENT` by an atomic rename, so a crash at any point leaves the previous
 manifest and its segments whole, and a reader sees either the old index or the new one.
 
 A document's passages stop counting in an older segment as soon as the manifest names another segment
 for it (or drops it): updates and deletes never rewrite a segment. Small indexes are merged into a
-single segment at every ingest; large ones when segments pile up (see `qa.ingest`).
+single segment at every ingest; large ones when segments pile up (see `qa.index.local.writer`).
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import time
-import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from qa.candidates import Candidates, CorpusStats, question_columns
-from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
+from qa.errors import IndexCorruptError, ModelMismatchError
+from qa.index.candidates import Candidates, CorpusStats, question_columns
+from qa.index.contract import DocumentRecord
+from qa.index.local.manifest import Moved, current_name, read_manifest
+from qa.index.local.segment import Segment, damaged, expand_ranges, row_sets
 from qa.passages import Passage
-from qa.segment import Segment, _fsync_dir, _write_bytes, damaged, expand_ranges, remove_folder, row_sets
 
-FORMAT = 3
-_CURRENT = "CURRENT"
 SMALL_INDEX = 2_000  # at most this many live passages: every passage is a candidate (exact search)
-
-
-@dataclass
-class DocumentRecord:
-    """What the index remembers of one ingested document."""
-
-    source: str
-    content_hash: str
-    title: str | None
-    date: str | None
-    passages: int
-    segment: str = ""  # the segment holding its passages
-
-
-def exists(index_dir: Path) -> bool:
-    return (index_dir / _CURRENT).is_file()
-
-
-def _read_manifest(index_dir: Path) -> dict:
-    try:
-        name = (index_dir / _CURRENT).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise IndexMissingError(f"no index at {index_dir}: run `qa ingest PATH` first") from None
-    except OSError as exc:
-        raise damaged(index_dir, exc.strerror or "unreadable") from None
-    if name.startswith("gen-"):
-        raise damaged(index_dir, "it was written by an older version of qa")
-    if not name.startswith("manifest-") or "/" in name:
-        raise damaged(index_dir, f"CURRENT names {name[:40]!r}")
-    try:
-        manifest = json.loads((index_dir / name).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _Moved() from None
-    except (OSError, ValueError) as exc:
-        raise damaged(index_dir, f"{name}: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        got = manifest.get("format") if isinstance(manifest, dict) else None
-        raise damaged(index_dir, f"format {got}, this version reads {FORMAT}")
-    manifest["_name"] = name
-    return manifest
-
-
-class _Moved(Exception):
-    """The manifest named by CURRENT was replaced between two reads: read CURRENT again."""
-
-
-def _current_name(index_dir: Path) -> str | None:
-    try:
-        return (index_dir / _CURRENT).read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
 
 
 def open_index(index_dir: Path, model: str | None = None) -> IndexData:
     """Open the live index; with `model`, refuse an index built with a different model."""
     for _ in range(5):  # a concurrent ingest may swap CURRENT and remove the old manifest mid-open
-        before = _current_name(index_dir)
+        before = current_name(index_dir)
         try:
-            manifest = _read_manifest(index_dir)
+            manifest = read_manifest(index_dir)
             segments = [Segment(index_dir / s) for s in manifest["segments"]]
-        except _Moved:
+        except Moved:
             continue
         except IndexCorruptError as exc:
-            if _current_name(index_dir) != before:
+            if current_name(index_dir) != before:
                 continue
             raise exc if str(exc).startswith("the index at") else damaged(index_dir, str(exc)) from None
         except (KeyError, TypeError) as exc:
@@ -117,14 +59,14 @@ def open_index(index_dir: Path, model: str | None = None) -> IndexData:
 
 
 class IndexData:
-    """An open index: its documents, its segments, and the candidates for a question (a CandidateSource)."""
+    """An open local index: its documents, its segments, and the candidates for a question (a ReadStore)."""
 
     def __init__(self, model: str, dim: int, documents: dict[str, DocumentRecord], segments: list[Segment],
                  path: Path | None = None, manifest: str = "", backend: str = "torch") -> None:
         self.model = model
         self.backend = backend
         self.dim = dim
-        self.documents = documents
+        self.records = documents
         self.segments = segments
         self.path = path
         self.manifest = manifest
@@ -137,6 +79,17 @@ class IndexData:
         self._df_cache: dict[str, tuple[int, int]] = {}
         self._dead_df = [self._dead_counts(seg, m) for seg, m in zip(segments, self.live, strict=True)]
         self.stats = self._stats()
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Every indexed document by source, in ingest order."""
+        return dict(self.records)
+
+    def passage_count(self) -> int:
+        return self.size
+
+    def generation(self) -> str:
+        """The manifest this index was opened from: every committed ingest writes a new one."""
+        return self.manifest
 
     # ---- store-wide statistics, exact for live rows -------------------------------------------------------
 
@@ -165,7 +118,7 @@ class IndexData:
             p_tokens += int(np.maximum(plen, 1).sum())
             slen = np.maximum(np.diff(np.asarray(seg.sentence_token_ptr)), 1)
             s_tokens += int(slen.sum() if len(rows) == seg.size else slen[seg.sentence_rows(rows)].sum())
-        dates = sorted({d.date for d in self.documents.values() if d.date})
+        dates = sorted({d.date for d in self.records.values() if d.date})
         return CorpusStats(passages, sentences, p_tokens, s_tokens, dates)
 
     def df(self, token: str) -> tuple[int, int]:
@@ -183,11 +136,11 @@ class IndexData:
 
     @cached_property
     def title_terms(self) -> frozenset[str]:
-        from qa.lexical import terms
+        from qa.text.lexical import terms
 
         out = {t for seg in self.segments for t in seg.title_terms or ()}
         if any(seg.title_terms is None for seg in self.segments):
-            out.update(t for d in self.documents.values() if d.title for t in terms(d.title))
+            out.update(t for d in self.records.values() if d.title for t in terms(d.title))
         return frozenset(out)
 
     # ---- candidates -----------------------------------------------------------------------------------------
@@ -284,7 +237,7 @@ class IndexData:
         known = frozenset(t for t in terms if dfs[t][1] > 0 or t in self.title_terms)
         return Candidates(
             keys=keys, passages=LazyPassages(where), sources=sources,
-            dates=[self.documents[src].date for src in sources], counts=cat("counts", (0,), np.int64),
+            dates=[self.records[src].date for src in sources], counts=cat("counts", (0,), np.int64),
             passage_vectors=cat("pv", (0, dim), np.float32), sentence_vectors=cat("sv", (0, dim), np.float32),
             window_vectors=cat("wv", (0, dim), np.float32), columns=columns,
             sentence_tf=cat("stf", (0, q), np.float32), sentence_len=cat("slen", (0,), np.int64),
@@ -401,47 +354,3 @@ def _gather_csr(ptr: np.ndarray, ids: np.ndarray, rows: Sequence[int] | np.ndarr
     np.cumsum(lengths, out=new_ptr[1:])
     picked = ids[expand_ranges(ptr[rows], lengths)]
     return new_ptr, picked
-
-
-@contextmanager
-def write_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's writer lock, so two ingests cannot interleave."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def commit(index_dir: Path, model: str, dim: int, documents: list[DocumentRecord], segments: list[str],
-           backend: str = "torch") -> None:
-    """Make a new manifest of `documents` in `segments` the live index, atomically; then remove what no
-    manifest refers to any more (the previous manifest, merged segments, leftovers of killed writes).
-
-    Call under `write_lock`, after the segments are written.
-    """
-    name = f"manifest-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.json"
-    manifest = {
-        "format": FORMAT,
-        "model": model,
-        "backend": backend,  # which embedding backend made the vectors (see qa.embedder.vector_kind)
-        "dim": dim,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "segments": segments,
-        "documents": [asdict(d) for d in documents],
-    }
-    _write_bytes(index_dir / name, json.dumps(manifest, ensure_ascii=False, indent=0).encode())
-    pointer = index_dir / f".{_CURRENT}.tmp"
-    _write_bytes(pointer, name.encode())
-    os.replace(pointer, index_dir / _CURRENT)  # the commit point
-    _fsync_dir(index_dir)
-    live = {name, *segments}
-    for entry in index_dir.iterdir():
-        if entry.name in live:
-            continue
-        if entry.name.startswith(("seg-", ".tmp-seg-", "gen-", ".tmp-gen-")):
-            remove_folder(entry)
-        elif entry.name.startswith("manifest-"):
-            entry.unlink(missing_ok=True)

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import bm25s
 import numpy as np
 
-from qa.answer import Answerer
-from qa.embedder import Embedder
-from qa.questions import Question
-from qa.retrieval import Hit, Query
-from qa.store import IndexData
+from qa.answering.answerer import Answerer
+from qa.embedding import Embedder
+from qa.evaluation.questions import Question
+from qa.index.local.store import IndexData
+from qa.retrieval.retriever import Hit, Query
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’]")
 

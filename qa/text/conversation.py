@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qa.lexical import STOPWORDS
+from qa.text.lexical import STOPWORDS
 
 # Words that point back at something said before.
 _ANAPHORA = re.compile(

@@ -1,0 +1,161 @@
+"""Finding article files under folders and reading their bytes safely: no pipes, no huge files, no binaries,
+no symlink loops; text that is not UTF-8 read with a fallback encoding."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from pathlib import Path
+
+from qa.errors import SourceError
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+
+# The longest news articles are a few hundred kilobytes of text and a bloated article page a few
+# megabytes of HTML; past this size a file is not an article, and reading it would only cost memory
+# and minutes (HTML extraction grows faster than the page), so it is skipped unread.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# Control characters other than whitespace and ESC: a text file has almost none, a binary file many.
+_BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
+BINARY_SHARE = 0.05
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or SourceError saying why not.
+
+    The file is opened without blocking and checked before anything is read, so a named pipe or a
+    device with an article's name cannot hang the ingest, nor a huge file fill the memory.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise SourceError(f"{path}: gone before it could be read (deleted or moved during the ingest)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SourceError(f"{path}: symlink loop") from None
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(f"{path}: not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise SourceError(f"{path}: too large ({_megabytes(info.st_size)}; files over "
+                              f"{_megabytes(MAX_FILE_BYTES)} are not read as articles)")
+        try:
+            data = f.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:  # it grew while being read
+        raise SourceError(f"{path}: too large (over {_megabytes(MAX_FILE_BYTES)})")
+    return data
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n % (1024 * 1024) else f"{n // (1024 * 1024)} MB"
+
+
+def decode(data: bytes, name: str) -> tuple[str, str | None]:
+    """The text of a file's bytes and a one-line warning when it was not UTF-8; SourceError for binary data.
+
+    UTF-8 (with or without a byte-order mark) is read as is; anything else is read as Windows-1252,
+    the usual encoding of news text that is not UTF-8, or as Latin-1 (which decodes any byte) when
+    the file has bytes Windows-1252 leaves undefined.
+    """
+    if b"\x00" in data:
+        raise SourceError(f"{name}: binary file, not text")
+    warning = None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            text, label = data.decode("cp1252"), "Windows-1252"
+        except UnicodeDecodeError:  # bytes Windows-1252 leaves undefined
+            text, label = data.decode("latin-1"), "Latin-1"
+        warning = f"{name}: not UTF-8 (bad byte at offset {exc.start}); read as {label}"
+    if text and len(_BINARY_CHARS.findall(text)) > BINARY_SHARE * len(text):
+        raise SourceError(f"{name}: binary file, not text")
+    return text, warning
+
+
+def _link_problem(path: Path) -> str:
+    """Why a symlink leads nowhere: a loop, or a target that does not exist."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path}: symlink loop"
+        return f"{path}: broken symlink (its target does not exist)"
+    return f"{path}: not a regular file"
+
+
+def _walk(root: Path, problems: list[str]) -> list[Path]:
+    """Article files under `root`, following symlinked folders but never into a loop.
+
+    Hidden files and folders are left out. A folder reached again through a symlink to one of its
+    parents is a loop: it is reported and not entered; one reached twice otherwise is read once.
+    """
+    found: list[Path] = []
+    top = root.stat()
+    seen = {(top.st_dev, top.st_ino)}
+    stack: list[tuple[Path, frozenset[tuple[int, int]]]] = [(root, frozenset(seen))]
+    while stack:
+        folder, parents = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(f"{folder}: cannot list this folder ({exc.strerror or exc})")
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError:
+                is_dir = is_file = False
+            if is_dir:
+                try:
+                    info = entry.stat()
+                except OSError as exc:
+                    problems.append(f"{path}: cannot read this folder ({exc.strerror or exc})")
+                    continue
+                key = (info.st_dev, info.st_ino)
+                if key in parents:
+                    problems.append(f"{path}: symlink loop (leads back to {os.path.realpath(path)}), not followed")
+                elif key not in seen:
+                    seen.add(key)
+                    stack.append((path, parents | {key}))
+            elif path.suffix.lower() in SUFFIXES:
+                if is_file:
+                    found.append(path)
+                elif entry.is_symlink():
+                    problems.append(_link_problem(path))
+                else:
+                    problems.append(f"{path}: not a regular file")
+    return found
+
+
+def find_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Expand files and folders (recursively) into article files; also return one problem line per bad path."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for p in paths:
+        if p.is_symlink() and not p.exists():
+            problems.append(_link_problem(p))
+        elif not p.exists():
+            problems.append(f"{p}: no such file or folder")
+        elif p.is_dir():
+            folder_problems: list[str] = []
+            found = sorted(_walk(p, folder_problems))
+            problems.extend(folder_problems)
+            if not found:
+                problems.append(f"{p}: no .txt, .md or .html files in this folder")
+            files.extend(found)
+        elif p.suffix.lower() not in SUFFIXES:
+            problems.append(f"{p}: unsupported file type (use .txt, .md or .html)")
+        else:
+            files.append(p)
+    unique = list(dict.fromkeys(f.resolve() for f in files))
+    return unique, problems

@@ -1,0 +1,38 @@
+"""What an article becomes once read: a document of text blocks that know their lines and offsets."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph of article text: one source line (or a run of lines) that can hold an answer."""
+
+    text: str
+    line_start: int  # 1-based, inclusive
+    line_end: int
+    char_start: int  # offsets into the document's text
+    char_end: int
+    section: str | None
+
+
+@dataclass
+class Document:
+    """A loaded article: where it came from, its metadata and its answer-bearing blocks."""
+
+    source: str  # stable identity: the absolute path, or a name for in-memory documents
+    text: str
+    title: str | None = None
+    date: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # one line each: read, but not quite as written
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

@@ -1,0 +1,135 @@
+"""Plain-text and Markdown articles in the news format of the seeds: date line, headline, sections,
+paragraphs; captions, summary boxes and "Read also" link lists dropped."""
+
+from __future__ import annotations
+
+import re
+
+from qa.documents.model import Block, Document, word_count
+
+_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
+# Lines that label a box or a picture rather than say anything.
+_CAPTION = re.compile(
+    r"^(file (image|photo|picture)|photo|image|picture|video|watch|advertisement|sponsored|"
+    r"in a hurry\??|editor'?s review|editor’s review|key takeaways|quick summary)\b",
+    re.IGNORECASE,
+)
+# Written so that no pattern backtracks over a long line: each stays linear in the line's length.
+_LINK_LIST = re.compile(r"^(read also|read more|related( articles| stories)?|see also|also read)\s*(?::\s*)?$", re.I)
+_SENTENCE_END = re.compile(r"[.!?…:;\"”’)]\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_INLINE = re.compile(r"!?\[([^\][]*)\]\([^()]*\)|[*_`]{1,3}")
+
+
+def _is_heading(text: str) -> bool:
+    """A short line with no closing punctuation that starts with a capital: a title or section heading."""
+    return (
+        0 < word_count(text) <= 12
+        and not _SENTENCE_END.search(text)
+        and (text[0].isupper() or text[0].isdigit())
+    )
+
+
+def _hard_wrapped(line: str) -> bool:
+    """A line as long as a hard-wrapped paragraph's lines usually are (it was cut at a margin)."""
+    return 50 <= len(line) <= 80
+
+
+def _continues(previous: str, previous_line: str, line: str) -> bool:
+    """Whether `line` carries on the sentence that the previous line left open."""
+    if _SENTENCE_END.search(previous):
+        return False
+    return line[:1].islower() or previous.rstrip()[-1:] in ",;–-" or _hard_wrapped(previous_line)
+
+
+def _opens_wrapped_paragraph(line: str, next_line: str) -> bool:
+    """A line with no closing punctuation whose sentence runs on into the next line: text, not a heading."""
+    next_line = next_line.strip()
+    if not next_line or _SENTENCE_END.search(line):
+        return False
+    return next_line[:1].islower() or _hard_wrapped(line)
+
+
+def _is_headline(text: str, blocks_before: list[Block]) -> bool:
+    """A headline opens the article: nothing before it but, at most, one short kicker line."""
+    if blocks_before[1:] or (blocks_before and word_count(blocks_before[0].text) > 12):
+        return False
+    return 0 < word_count(text) <= 25 and not _SENTENCE_END.search(text)
+
+
+def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
+    """Parse a plain-text (or Markdown) article in the news format the seeds use.
+
+    An optional first line `date YYYY-MM-DD ...` gives the date (the rest of that line is text).
+    The first heading-like line before the body is the title; later ones are section headings.
+    Captions, summary-box labels and "Read also" link lists are dropped.
+    """
+    doc = Document(source=source, text=text)
+    lines = text.splitlines(keepends=True)
+    offset = 0
+    section: str | None = None
+    in_link_list = False
+    in_front_matter = False
+    previous_line = ""  # the last line of article text, as read
+    for number, raw in enumerate(lines, start=1):
+        start = offset
+        offset += len(raw)
+        line = raw.rstrip("\r\n")
+        lead = len(line) - len(line.lstrip())
+        content = line.strip()
+        if number == 1 and markdown and content == "---":
+            in_front_matter = True
+            continue
+        if in_front_matter:
+            if content == "---":
+                in_front_matter = False
+            elif (m := re.match(r"(title|date)\s*:\s*[\"']?(.*?)[\"']?\s*$", content, re.I)):
+                key, value = m.group(1).lower(), m.group(2)
+                if key == "title":
+                    doc.title = value or doc.title
+                elif re.match(r"\d{4}-\d{2}-\d{2}", value):
+                    doc.date = value[:10]
+            continue
+        if number == 1 and (m := _DATE_LINE.match(line)):
+            doc.date = m.group(1)
+            lead = m.end()
+            content = line[lead:].strip()
+        if not content:
+            in_link_list = False
+            continue
+        is_md_heading = markdown and bool(_MD_HEADING.match(content))
+        if markdown:
+            content = _MD_INLINE.sub(lambda mm: mm.group(1) or "", _MD_HEADING.sub("", content)).strip()
+        bullet = _BULLET.match(content)
+        if bullet:
+            lead += bullet.end()
+            content = content[bullet.end():]
+        if _LINK_LIST.match(content):
+            in_link_list = True
+            continue
+        if in_link_list and _is_heading(content):
+            continue  # a linked headline under "Read also"
+        in_link_list = False
+        if _CAPTION.match(content):
+            continue
+        next_line = lines[number] if number < len(lines) else ""
+        running_on = not is_md_heading and _opens_wrapped_paragraph(content, next_line)
+        if doc.title is None and not running_on and _is_headline(content, doc.blocks):
+            doc.title = content
+            doc.blocks.clear()  # a kicker line above the headline is not article text
+            continue
+        if is_md_heading or (not running_on and _is_heading(content)):
+            section = content
+            continue
+        char_start = start + lead + (len(line[lead:]) - len(line[lead:].lstrip()))
+        char_end = start + len(line.rstrip())  # the source line's end, also where markup was removed
+        prev = doc.blocks[-1] if doc.blocks else None
+        if prev is not None and prev.line_end == number - 1 and _continues(prev.text, previous_line, content):
+            # a paragraph wrapped over several lines: one block, so sentences are not cut
+            text = doc.text[prev.char_start:char_end] if not markdown else prev.text + " " + content
+            doc.blocks[-1] = Block(text, prev.line_start, number, prev.char_start, char_end, prev.section)
+        else:
+            doc.blocks.append(Block(content, number, number, char_start, char_end, section))
+        previous_line = content
+    return doc

@@ -1,0 +1,194 @@
+"""Incremental ingest, the same for every index: files → documents → passages → embedded → written.
+
+What changed is decided here once (a content hash per document), and so are the rules: which model and
+backend may write to an index, what a rebuild drops, what a file that cannot be read keeps. Stores only
+carry out the plan, through `qa.index.contract.IndexWriter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.documents import Document, find_files, load_file
+from qa.embedding import Embedder, backend_of, vector_kind
+from qa.errors import ModelMismatchError, SourceError
+from qa.index.contract import IndexInfo, IndexTarget
+from qa.index.representation import passage_text, sentence_texts, window_texts
+from qa.passages import Passage, split_document
+
+Progress = Callable[[int, int], None]  # (passages embedded so far, passages to embed)
+# Passages embedded and handed to the writer per step, so a large ingest never holds all its vectors at once.
+# A multiple of embed_passages' batch: the model sees the same batches whatever the store.
+INGEST_BATCH = 512
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, document by document."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # read, but not as written (e.g. another encoding)
+    passages: int = 0  # passages in the index afterwards
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def _under(source: str, roots: Iterable[Path]) -> bool:
+    path = Path(source)
+    return any(path == root or root in path.parents for root in roots)
+
+
+def plan_changes(indexed: Mapping[str, Any], docs: list[Document], roots: Iterable[Path], protect: set[str],
+                 report: IngestReport) -> tuple[set[str], list[Document]]:
+    """Which indexed sources stay as they are, and which documents must be (re-)embedded.
+
+    `indexed` maps each indexed source to a record with a `content_hash`. An indexed source absent from
+    `docs` is removed when it lies under one of `roots` and is not in `protect`; otherwise it stays.
+    The report records what is added, updated, removed and skipped.
+    """
+    incoming = {d.source: d for d in docs}
+    keep: set[str] = set()
+    for source, rec in indexed.items():
+        if source in incoming:
+            if incoming[source].content_hash == rec.content_hash:
+                keep.add(source)
+                report.skipped.append(source)
+        elif _under(source, roots) and source not in protect:
+            report.removed.append(source)
+        else:
+            keep.add(source)
+    fresh = [d for d in docs if d.source not in keep]
+    for d in fresh:
+        (report.updated if d.source in indexed else report.added).append(d.source)
+    return keep, fresh
+
+
+def embed_passages(passages: list[Passage], embedder: Embedder, progress: Progress | None = None,
+                   batch: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Embed passages, their sentences and their sentence windows, in batches, reporting progress.
+
+    A text is embedded once per batch however often it occurs: a one-sentence passage is its own
+    sentence and its own window, and a two-sentence passage is both its windows.
+    """
+    dim = embedder.dim
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for i in range(0, len(passages), batch):
+        chunk = passages[i:i + batch]
+        groups = ([passage_text(p) for p in chunk], [s for p in chunk for s in sentence_texts(p)],
+                  [w for p in chunk for w in window_texts(p)])
+        unique = list(dict.fromkeys(t for g in groups for t in g))
+        vectors = embedder.encode(unique).reshape(-1, dim)
+        row = {t: r for r, t in enumerate(unique)}
+        for part, texts in zip(parts, groups, strict=True):
+            part.append(vectors[[row[t] for t in texts]])
+        if progress:
+            progress(i + len(chunk), len(passages))
+    pv, sv, wv = (np.concatenate(p).reshape(-1, dim) if p else np.zeros((0, dim), dtype=np.float32) for p in parts)
+    return pv, sv, wv
+
+
+def check_compatible(built: IndexInfo | None, embedder: Embedder, where: str) -> None:
+    """ModelMismatchError unless `embedder` may add vectors to an index built as `built` (the same model,
+    and a backend of the same vector kind)."""
+    if built is None:
+        return
+    if built.model != embedder.name:
+        raise ModelMismatchError(
+            f"{where} was built with model {built.model!r}, not {embedder.name!r}: "
+            "use --rebuild to re-embed everything with the new model, or another index")
+    if vector_kind(built.backend) != vector_kind(backend_of(embedder)):
+        raise ModelMismatchError(
+            f"{where} was built with the {built.backend} backend, not {backend_of(embedder)}: "
+            f"use --rebuild to re-embed everything, or --backend {built.backend}")
+
+
+def ingest_documents(
+    docs: list[Document],
+    target: IndexTarget,
+    embedder: Embedder,
+    *,
+    roots: Iterable[Path] = (),
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    report: IngestReport | None = None,
+    protect: set[str] | None = None,
+) -> IngestReport:
+    """Bring the index at `target` up to date with `docs`.
+
+    Documents whose content hash is unchanged keep their vectors; indexed documents under one of
+    `roots` that are not in `docs` are removed (unless in `protect`: files that could not be read this
+    time); everything else in the index is left alone. Nothing is visible to readers until the
+    writer commits, atomically.
+    """
+    report = report or IngestReport()
+    root_paths = [Path(r).resolve() for r in roots]
+    with target.writer(rebuild=rebuild) as writer:
+        check_compatible(writer.existing(), embedder, writer.where)
+        indexed = writer.documents()
+        keep, fresh = plan_changes(indexed, docs, root_paths, protect or set(), report)
+        if report.changed:
+            writer.start(IndexInfo(embedder.name, backend_of(embedder), embedder.dim))
+            writer.remove([s for s in indexed if s not in keep])
+            split = [split_document(d) for d in fresh]
+            writer.add_documents(fresh, split)
+            flat = [p for ps in split for p in ps]
+            for start in range(0, len(flat), INGEST_BATCH):
+                chunk = flat[start:start + INGEST_BATCH]
+                step = None
+                if progress is not None:
+                    def step(done: int, _n: int, offset: int = start) -> None:
+                        progress(offset + done, len(flat))
+                writer.add_vectors(chunk, *embed_passages(chunk, embedder, step))
+            writer.commit()
+        given = {d.source for d in docs}
+        report.removed.extend(s for s in writer.dropped() if s not in given)
+        report.passages = writer.passage_count()
+    return report
+
+
+def read_paths(paths: list[Path], report: IngestReport) -> tuple[list[Document], list[Path], set[str]]:
+    """Read every file under `paths` into documents: (documents, the roots that exist, the files that could
+    not be read). Bad files go to the report's errors, files read with a fallback to its warnings."""
+    files, problems = find_files(paths)
+    report.errors.extend(problems)
+    docs: list[Document] = []
+    unreadable: set[str] = set()
+    for f in files:
+        try:
+            docs.append(load_file(f))
+            report.warnings.extend(docs[-1].warnings)
+        except SourceError as exc:
+            report.errors.append(str(exc))
+            unreadable.add(str(f))
+    return docs, [p for p in paths if p.exists()], unreadable
+
+
+def ingest_paths(
+    paths: list[Path],
+    target: IndexTarget,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest files and folders (recursively). Bad files are reported in `errors`; the rest are indexed.
+
+    A file that was indexed before and cannot be read now keeps its old passages.
+    """
+    report = IngestReport()
+    docs, roots, unreadable = read_paths(paths, report)
+    if not docs and not roots:
+        return report
+    return ingest_documents(docs, target, embedder, roots=roots, rebuild=rebuild, progress=progress,
+                            report=report, protect=unreadable)

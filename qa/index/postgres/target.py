@@ -1,0 +1,49 @@
+"""A PostgreSQL database (and schema) as an `IndexTarget`: opened for questions, written by an ingest in one
+transaction under an advisory lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from qa.errors import IndexMissingError
+from qa.index.postgres.connection import DEFAULT_SCHEMA, connect, describe, errors, installed, lock_key
+from qa.index.postgres.store import PgStore
+from qa.index.postgres.writer import PgWriter
+
+
+class PostgresIndex:
+    """The store in `schema` of the database at `dsn`."""
+
+    def __init__(self, dsn: str, schema: str = DEFAULT_SCHEMA) -> None:
+        self.dsn = dsn
+        self.schema = schema
+        self.where = f"{describe(dsn)} (schema {schema})"
+
+    def exists(self) -> bool:
+        conn = connect(self.dsn)
+        try:
+            with errors(self.dsn):
+                return installed(conn, self.schema)
+        finally:
+            conn.close()
+
+    def open(self, model: str | None = None) -> PgStore:
+        return PgStore(self.dsn, model, schema=self.schema)
+
+    @contextmanager
+    def writer(self, rebuild: bool = False) -> Iterator[PgWriter]:
+        conn = connect(self.dsn)
+        try:
+            with errors(self.dsn), conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock_key(self.schema)])
+                yield PgWriter(conn, self.schema, describe(self.dsn), rebuild)
+        finally:
+            conn.close()
+
+    def generation(self) -> str | None:
+        try:
+            with self.open() as store:
+                return store.generation()
+        except IndexMissingError:
+            return None

@@ -1,0 +1,40 @@
+"""Questions as the bot reads them: escape sequences and control characters removed, length checked."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from qa.errors import InputError
+
+MAX_QUESTION_CHARS = 2000
+
+
+# Escape sequences as terminals parse them: CSI, OSC (to BEL or ST), DCS/SOS/PM/APC strings, and
+# two-character escapes; a lone ESC as well.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"
+    r"|[ -/]*[0-~])?|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def clean_question(text: str) -> str:
+    """A question as the bot should read it: escape sequences dropped, other control characters and
+    runs of spaces made single spaces, Unicode in its composed (NFC) form, ends trimmed.
+
+    A question pasted from a terminal or a document can carry colour codes or stray control bytes;
+    they are not words, and echoed back they would be commands to the terminal.
+    """
+    text = _CONTROLS.sub(" ", _ESCAPE_SEQUENCE.sub("", text))
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def check_question(question: str) -> str:
+    """The question cleaned (see `clean_question`), or InputError for an empty or oversized one."""
+    q = clean_question(question or "")
+    if not q:
+        raise InputError("the question is empty: ask something, e.g. qa ask \"Who signed the agreement?\"")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is too long ({len(q)} characters, at most {MAX_QUESTION_CHARS})")
+    return q
