@@ -2,11 +2,11 @@
 
 Three parts:
 1. `qa ask "QUESTION" --index IDX` run N times, each in a new process: median and min wall time; and
-   the same through `adapters.cli.main` with the bot's embedder made by `make_embedder(model, "onnx",
+   the same through `adapters.main.main` with the bot's embedder made by `make_embedder(model, "onnx",
    cache)`, which is what `qa ask` does once qa/bot.py builds its embedder that way.
 2. `python -c "import X"` in fresh processes for the heavy modules and the project's entry points,
    less the bare interpreter's start, and the ONNX query path alone (import, load, embed one question).
-3. `python -X importtime -c "import adapters.cli"`: the imports that dominate the CLI's start.
+3. `python -X importtime -c "import adapters.main"`: the imports that dominate the CLI's start.
 
 Run: .venv/bin/python bench/cold_start.py [--index DIR] [--runs 5] [--backend onnx] [--cache-dir DIR]
 Without --index, an index of seeds/ is built in a temporary folder first (`qa ingest seeds --index DIR`).
@@ -37,13 +37,13 @@ import sys
 from pathlib import Path
 import qa.bot, qa.embedding.factory
 qa.bot.SentenceTransformerEmbedder = lambda name, *a, **k: qa.embedding.factory.make_embedder(name, "onnx", Path({cache!r}))
-from adapters.cli import main
+from adapters.main import main
 sys.exit(main(["ask", {question!r}, "--index", {index!r}]))
 """
 MODULES = ["numpy", "rich.console", "onnxruntime", "tokenizers", "torch", "sentence_transformers",
            "qa.config", "qa.embedding.factory", "qa.embedding.onnx_embedder", "qa.index.local.store",
            "qa.retrieval.retriever", "qa.answering.answerer", "qa.bot",
-           "adapters.render", "adapters.cli"]
+           "adapters.common.render", "adapters.main"]
 
 
 def wall(cmd: list[str], env: dict[str, str]) -> float:
@@ -126,8 +126,8 @@ def main() -> None:
         table.add_row("ONNX query path: import + load + embed one question", f"{med:.2f}", f"{low:.2f}")
         console.print(table)
 
-    rows = importtime("adapters.cli", env)
-    top = Table(title="python -X importtime -c 'import adapters.cli': the costliest imports (depth ≤ 2)")
+    rows = importtime("adapters.main", env)
+    top = Table(title="python -X importtime -c 'import adapters.main': the costliest imports (depth ≤ 2)")
     for col in ("cumulative ms", "depth", "module"):
         top.add_column(col, justify="right" if col != "module" else "left")
     for cumulative, depth, name in sorted((r for r in rows if r[1] <= 2), reverse=True)[:25]:

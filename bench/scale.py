@@ -224,7 +224,7 @@ def cold_start(index_dir: Path, runs: int) -> float:
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "adapters.cli", "ask", "Who did Ruto call in January 2025?",
+        subprocess.run([sys.executable, "-m", "adapters", "ask", "Who did Ruto call in January 2025?",
                         "--index", str(index_dir)], cwd=ROOT, check=True, capture_output=True)
         times.append(time.perf_counter() - t)
     return float(np.median(times))

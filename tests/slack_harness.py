@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from slack_api_server import Slack
 from slack_sdk import WebClient
 
-from adapters.slack_app import SlackQA, serve_http
+from adapters.slack.handlers import SlackQA
+from adapters.slack.http import serve_http
 from qa.bot import Bot
 
 

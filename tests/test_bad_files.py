@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from tiny_embedder import TinyEmbedder
 
-from adapters import cli
+from adapters import main as cli
+from adapters.cli import commands
+from adapters.common.exits import EXIT_ERROR, EXIT_SKIPPED
 from qa.bot import Bot
 from qa.documents import MAX_FILE_BYTES, find_files, load_file
 from qa.errors import SourceError
@@ -134,7 +136,7 @@ def test_qa_ingest_process_warns_a_line_per_skipped_file_and_exits_3(
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "60", "NO_COLOR": "1"}
     proc = subprocess.run([str(Path(sys.executable).parent / "qa"), "ingest", str(corpus), "--index", str(tmp_path / "idx")],
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
-    assert proc.returncode == cli.EXIT_SKIPPED == 3, proc.stderr
+    assert proc.returncode == EXIT_SKIPPED == 3, proc.stderr
     assert "Traceback" not in proc.stderr
     skipped = [line.removeprefix("warning: skipped ") for line in proc.stderr.splitlines() if line.startswith("warning: skipped ")]
     others = [line for line in proc.stderr.splitlines() if not line.startswith("warning: skipped ")]
@@ -148,7 +150,7 @@ def test_qa_ingest_process_warns_a_line_per_skipped_file_and_exits_3(
 @pytest.fixture
 def tiny_bot(monkeypatch: pytest.MonkeyPatch) -> None:
     """`qa ingest` with the tiny embedder: what is skipped and the exit code do not depend on the model."""
-    monkeypatch.setattr(cli, "Bot", lambda settings: Bot(settings, embedder=TinyEmbedder()))
+    monkeypatch.setattr(commands, "Bot", lambda settings: Bot(settings, embedder=TinyEmbedder()))
 
 
 def test_exit_code_says_whether_anything_was_skipped(seeds_copy: Path, tmp_path: Path, tiny_bot: None,
@@ -158,12 +160,12 @@ def test_exit_code_says_whether_anything_was_skipped(seeds_copy: Path, tmp_path:
     assert capsys.readouterr().err.strip() == ""
 
     (seeds_copy / "image.txt").write_bytes(b"\x00\x01\x02" * 100)
-    assert cli.main(["ingest", str(seeds_copy), *index]) == cli.EXIT_SKIPPED  # the seeds are unchanged, one skipped
+    assert cli.main(["ingest", str(seeds_copy), *index]) == EXIT_SKIPPED  # the seeds are unchanged, one skipped
     out, err = capsys.readouterr()
     assert err.splitlines() == [f"warning: skipped {seeds_copy / 'image.txt'}: binary file, not text"]
     assert "0 added, 0 updated, 0 removed, 5 unchanged; 1 skipped" in out
 
-    assert cli.main(["ingest", str(seeds_copy / "image.txt"), *index]) == cli.EXIT_ERROR  # nothing readable
+    assert cli.main(["ingest", str(seeds_copy / "image.txt"), *index]) == EXIT_ERROR  # nothing readable
     out, err = capsys.readouterr()
     assert out == "" and err.splitlines() == [f"error: {seeds_copy / 'image.txt'}: binary file, not text"]
     assert len(store.open_index(tmp_path / "idx").documents()) == 5

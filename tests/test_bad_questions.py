@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from test_repl import PROMPT, Repl, plain, repl_env
 
-from adapters.render import clean_question
-from qa.text.cleaning import MAX_QUESTION_CHARS
+from qa.text.cleaning import MAX_QUESTION_CHARS, clean_question
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = Path(sys.executable).parent / "qa"

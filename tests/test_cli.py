@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from tiny_embedder import TinyEmbedder
 
-from adapters import cli
+from adapters import main as cli
+from adapters.cli import commands
+from adapters.common.exits import EXIT_SKIPPED
 from qa.bot import Bot
 from qa.index import local as store
 
@@ -140,7 +142,7 @@ def test_k_and_mode_flags(index_arg: list[str], capsys: pytest.CaptureFixture[st
 @pytest.fixture
 def tiny_bot(monkeypatch: pytest.MonkeyPatch) -> None:
     """`qa ingest` with the tiny embedder: the command's behaviour does not depend on the model."""
-    monkeypatch.setattr(cli, "Bot", lambda settings: Bot(settings, embedder=TinyEmbedder()))
+    monkeypatch.setattr(commands, "Bot", lambda settings: Bot(settings, embedder=TinyEmbedder()))
 
 
 def test_ingest_reports_and_is_incremental(seeds_copy: Path, tmp_path: Path, tiny_bot: None,
@@ -175,7 +177,7 @@ def test_a_binary_file_is_skipped_with_a_warning_and_the_others_are_indexed(
     (seeds_copy / "photo.txt").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" * 50)
     index = tmp_path / "idx"
     code, out, err = run(["ingest", str(seeds_copy), "--index", str(index)], capsys)
-    assert code == cli.EXIT_SKIPPED
+    assert code == EXIT_SKIPPED
     (line,) = err.strip().splitlines()
     assert line == f"warning: skipped {seeds_copy / 'photo.txt'}: binary file, not text"
     assert "5 added" in out and "1 skipped" in out
@@ -272,7 +274,7 @@ def test_qa_entry_point_answers_piped_questions_as_json_lines(seeds_index: Path)
 def test_process_exit_code_and_single_error_line(argv: list[str], message: str, tmp_path: Path) -> None:
     _write(tmp_path, "bad.txt", b"\xff\xfe\x81\x00n\x00o\x00t\x00 \x00t\x00e\x00x\x00t\x00")  # UTF-16
     argv = [a.format(tmp=tmp_path) for a in argv]
-    proc = subprocess.run([sys.executable, "-m", "adapters.cli", *argv], capture_output=True, text=True, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "adapters", *argv], capture_output=True, text=True, cwd=ROOT,
                           env=_env(), timeout=120)
     line = assert_one_error_line(proc.returncode, proc.stderr)
     assert proc.returncode == 1 and message in line

@@ -18,7 +18,7 @@ import pexpect
 import pytest
 from test_repl import PROMPT, Repl, repl_env
 
-from adapters.render import json_line, terminal_safe
+from adapters.common.safe import json_line, terminal_safe
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = str(Path(sys.executable).parent / "qa")

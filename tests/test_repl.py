@@ -92,7 +92,7 @@ class Repl:
     def __init__(self, args: list[str], env: dict[str, str], columns: int = 100) -> None:
         self.log = io.StringIO()
         self.started = time.monotonic()
-        self.child = pexpect.spawn(sys.executable, ["-m", "adapters.cli", "repl", *args], cwd=str(ROOT), env=env,
+        self.child = pexpect.spawn(sys.executable, ["-m", "adapters", "repl", *args], cwd=str(ROOT), env=env,
                                    dimensions=(24, columns), encoding="utf-8", timeout=60)
         self.child.logfile_read = self.log
 
@@ -276,7 +276,7 @@ def test_piped_questions_get_plain_answers_and_commands_work(seeds_index: Path, 
         encoding="utf-8",
     )
     env = repl_env(tmp_path, QA_CORPUS=str(corpus))
-    done = subprocess.run([sys.executable, "-m", "adapters.cli", "repl", "--index", str(index)], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "adapters", "repl", "--index", str(index)], cwd=ROOT, env=env,
                           input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -300,7 +300,7 @@ def test_piped_questions_get_plain_answers_and_commands_work(seeds_index: Path, 
 def test_reader_command_switches_who_picks_the_quote(seeds_index: Path, tmp_path: Path) -> None:
     question = "What does STIP stand for?"
     lines = ["/reader", question, "/reader none", question, "/reader cross-encoder", question, "/reader bogus"]
-    done = subprocess.run([sys.executable, "-m", "adapters.cli", "repl", "--index", str(seeds_index)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "adapters", "repl", "--index", str(seeds_index)], cwd=ROOT,
                           env=repl_env(tmp_path), input="\n".join(lines) + "\n", capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr

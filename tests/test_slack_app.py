@@ -16,8 +16,9 @@ from slack_api_server import Call, Slack, SlackAPIServer, next_ts, texts
 from slack_harness import serving
 from slack_sdk.signature import SignatureVerifier
 
-from adapters import slack_blocks as sb
-from adapters.slack_app import SlackQA, web_client
+from adapters.slack import blocks as sb
+from adapters.slack.handlers import SlackQA
+from adapters.slack.webapi import web_client
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import SentenceTransformerEmbedder

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_api_server import texts
 
-from adapters import slack_blocks as sb
+from adapters.slack import blocks as sb
 from qa.answering.answer import Answer, Citation
 
 ENTITY_PART = re.compile(r"&[a-z]*$")

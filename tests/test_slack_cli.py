@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from slack_api_server import SlackAPIServer, SocketModeServer
 
-from adapters.cli import main
-from adapters.slack_app import LRU, Seen, read_config
+from adapters.main import main
+from adapters.slack.config import read_config
+from adapters.slack.memory import LRU, Seen
 from qa.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ def qa_env(tmp_path: Path, **slack: str) -> dict[str, str]:
 
 
 def run_qa(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "adapters", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -134,7 +135,7 @@ class Running:
     """`qa slack …` running in the background, its stderr collected line by line."""
 
     def __init__(self, args: list[str], env: dict[str, str], ready: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "slack", *args], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "adapters", "slack", *args], cwd=ROOT, env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True)
         self.lines: list[str] = []
@@ -275,7 +276,7 @@ def test_qa_slack_socket_mode_answers_events_commands_and_clicks(tmp_path: Path,
 
 def test_manifest_declares_what_the_bot_uses() -> None:
     yaml = pytest.importorskip("yaml")
-    manifest = yaml.safe_load((ROOT / "adapters" / "slack_manifest.yml").read_text(encoding="utf-8"))
+    manifest = yaml.safe_load((ROOT / "adapters" / "slack" / "manifest.yml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "im:read", "reactions:write"} <= scopes
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}

@@ -18,13 +18,9 @@ import pytest
 from slack_api_server import Call, Slack, SlackAPIServer
 from slack_harness import serving
 
-from adapters.slack_app import (
-    API_RETRIES,
-    RedactingFormatter,
-    SlackConnectionError,
-    SlackQA,
-    web_client,
-)
+from adapters.slack.handlers import SlackQA
+from adapters.slack.logs import RedactingFormatter
+from adapters.slack.webapi import API_RETRIES, SlackConnectionError, web_client
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import SentenceTransformerEmbedder

@@ -24,8 +24,9 @@ import pytest
 from slack_api_server import Slack, SlackAPIServer
 from slack_harness import serving
 
-from adapters import slack_blocks as sb
-from adapters.slack_app import SlackQA, web_client
+from adapters.slack import blocks as sb
+from adapters.slack.handlers import SlackQA
+from adapters.slack.webapi import web_client
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import SentenceTransformerEmbedder

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from adapters.render import safe_text
+from adapters.common.safe import safe_text
 from qa import config
 from qa.evaluation.run import evaluate_file
 from qa.evaluation.scoring import Scores

@@ -1,93 +1,28 @@
-"""`qa repl`: chat with the articles in the terminal.
-
-The prompt comes up at once while the model and index load in a background thread; a spinner
-shows only when a question arrives before they are ready. Line editing and history come from
-prompt_toolkit, answers are drawn with rich (see adapters/render.py). With stdin (or stdout) not a
-terminal, questions are read one per line and answered in plain text, for scripts and pipes.
-"""
+"""One conversation in the terminal chat: questions and follow-ups, the commands, and how answers are shown."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import threading
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from adapters.render import (
-    citation_header,
-    clean_question,
-    excerpt,
-    plain_answer,
-    render_answer,
-    safe_text,
-    terminal_safe,
-)
+from adapters.common.ingest_view import print_report, progress_bar
+from adapters.common.render import citation_header, excerpt, plain_answer, render_answer
+from adapters.common.safe import safe_text, terminal_safe
+from adapters.repl.loader import Loader
 from qa import config
 from qa.answering.answer import Answer, Citation
 from qa.bot import Bot
 from qa.errors import QAError
-from qa.text.cleaning import check_question
+from qa.text.cleaning import check_question, clean_question
 
 PROMPT = "› "
 MAX_K = 50
-
-
-class Loader:
-    """Opens the bot's model and index in a daemon thread; `done` is set when it finished or failed."""
-
-    def __init__(self, bot: Bot, on_error: Callable[[], None] | None = None) -> None:
-        self.bot = bot
-        self.done = threading.Event()
-        self.error: QAError | None = None
-        self.progress: tuple[int, int] | None = None  # passages embedded, on a first build
-        self.first_build = bot.needs_first_build()  # no index yet: it is built from the corpus
-        self.building = self.first_build  # still building, for the spinner
-        self.on_error = on_error
-        self._thread = threading.Thread(target=self._run, name="qa-load", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def _progress(self, done: int, total: int) -> None:
-        self.progress = (done, total)
-
-    def _run(self) -> None:
-        try:
-            self.bot.load(progress=self._progress)  # builds the index first when there is none
-        except QAError as exc:
-            self.error = exc
-        except Exception as exc:  # a loader that dies silently would leave the chat waiting forever
-            self.error = QAError(f"cannot load the model and index: {exc}")
-        finally:
-            self.building = False
-            self.done.set()
-        if self.error is not None and self.on_error is not None:
-            self.on_error()
-
-    def describe(self) -> str:
-        if self.building:
-            corpus = self.bot.settings.corpus
-            if self.progress and self.progress[1]:
-                done, total = self.progress
-                return f"Building the index from {corpus}: {done}/{total} passages…"
-            return f"Building the index from {corpus} (first run only)…"
-        return "Loading the model and index…"
-
-
-class _LoadFailed(Exception):
-    """Ends the prompt when the background load fails while the user is typing."""
 
 
 def _usage_lines(settings: config.Settings, k: int, mode: str, reader: str) -> list[tuple[str, str]]:
@@ -312,8 +247,6 @@ class Chat:
         self.say(f"reader = {reader}: {what}", "dim")
 
     def reindex(self) -> None:
-        from adapters.cli import print_report, progress_bar
-
         self.ready()
         try:
             if self.plain:
@@ -325,104 +258,3 @@ class Chat:
             self.error(exc)
             return
         print_report(report, self.console)  # plain text when piped: rich writes no codes then
-
-
-def _history(path: Path, err: Console) -> Any:
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
-        return FileHistory(str(path))
-    except OSError as exc:
-        err.print(safe_text(f"history is not kept: cannot write {path} ({exc.strerror})", "yellow", one_line=True))
-        return InMemoryHistory()
-
-
-def _interactive(chat: Chat, loader: Loader) -> int:
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.formatted_text import FormattedText
-    from prompt_toolkit.styles import Style
-
-    session: PromptSession[str] = PromptSession(
-        history=_history(chat.settings.history_file, chat.err),
-        style=Style.from_dict({"prompt": "bold ansicyan"}),
-    )
-    message = FormattedText([("class:prompt", PROMPT)])
-
-    def end_prompt() -> None:
-        app = session.app
-        if app.is_running and app.future is not None and not app.future.done():
-            app.exit(exception=_LoadFailed())
-
-    def on_load_error() -> None:  # runs in the loader thread
-        loop = getattr(session.app, "loop", None)
-        if session.app.is_running and loop is not None:
-            loop.call_soon_threadsafe(end_prompt)
-
-    def pre_run() -> None:
-        if loader.error is not None:
-            end_prompt()
-
-    loader.on_error = on_load_error
-    if loader.first_build:
-        chat.say(f"No index yet: building one from {chat.settings.corpus} in the background (first run only).", "dim")
-        chat.say(f"Ask about the articles in {chat.settings.corpus}. /help lists commands; Ctrl-D quits.", "dim")
-    else:
-        chat.say(f"Ask about the articles in the {chat.bot.target.where}. /help lists commands; Ctrl-D quits.", "dim")
-    while True:
-        if loader.error is not None:
-            raise loader.error
-        try:
-            line = session.prompt(message, pre_run=pre_run)
-        except KeyboardInterrupt:
-            continue  # Ctrl-C drops the line being typed
-        except EOFError:
-            return 0
-        except _LoadFailed:
-            continue  # raised at the top of the loop
-        try:
-            if not chat.handle(line):
-                return 0
-        except KeyboardInterrupt:
-            chat.say("(cancelled)", "dim")
-
-
-def _piped(chat: Chat, stdin: TextIO) -> int:
-    for line in stdin:
-        try:
-            if not chat.handle(line):
-                break
-        except KeyboardInterrupt:
-            return 130
-    return 0
-
-
-def run_repl(settings: config.Settings) -> int:
-    """Run the chat; returns the exit code. QAError from loading propagates (the CLI prints one line)."""
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    if interactive:
-        # Ctrl-C cancels a pending answer even when the chat was started from a shell that ignores it
-        # (a background job inherits SIGINT ignored)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    console = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
-    bot = Bot(settings)
-    bot.check_index()  # a missing, damaged or mismatched index fails before any prompt
-    loader = Loader(bot)
-    if not interactive and loader.first_build:
-        print(terminal_safe(f"No index yet: building one from {settings.corpus} (first run only)…", one_line=True),
-              file=sys.stderr, flush=True)
-    loader.start()
-    chat = Chat(bot, loader, console, err, plain=not interactive)
-    try:
-        code = _interactive(chat, loader) if interactive else _piped(chat, sys.stdin)
-    finally:
-        chat.close()
-    if loader.running():
-        # Quitting before the model finished loading: a daemon thread half-way through importing
-        # torch can crash interpreter shutdown, so leave at once (the history is already on disk).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code

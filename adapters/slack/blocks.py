@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from qa.answering.answer import Answer, Citation
+from qa.answering.excerpt import EXCERPT_WIDTH
+from qa.answering.excerpt import excerpt as cut
 
 SECTION_LIMIT = 3000  # Slack's limit on a section's text
 CONTEXT_LIMIT = 3000  # ...and on one context element's text
@@ -20,7 +22,6 @@ FALLBACK_LIMIT = 3000  # the `text` shown in notifications
 VALUE_LIMIT = 2000  # a button's value
 SHOWN_CITATIONS = 3  # citations under an answer; the rest are behind "More sources"
 CITATIONS_PER_MESSAGE = 20  # 2 blocks each, well under Slack's 50 blocks per message
-EXCERPT_WIDTH = 320  # characters of passage shown around the answering sentence
 SENTENCE_LIMIT = 1500  # an answering sentence longer than this is shortened
 
 ABSTAIN_TEXT = "The articles do not answer this question."
@@ -156,44 +157,23 @@ def citation_meta(c: Citation) -> str:
 
 def excerpt(c: Citation, width: int = EXCERPT_WIDTH, bold: bool = True) -> str:
     """A quoted (`> `) excerpt of the passage, shortened around the answering sentence, which is in bold."""
-    text = c.text.replace("\r", " ").replace("\n", " ")
-    start = end = 0
-    if bold and c.highlight is not None:
-        start = max(0, min(c.highlight[0], len(text)))
-        end = max(start, min(c.highlight[1], len(text)))
-    if end == start:
-        flat = _one_line(text).strip()
-        body = escape(flat)
-        if len(flat) > width:
-            cut = flat.rfind(" ", 0, width)
-            body = escape(flat[:cut if cut > width // 2 else width].rstrip()) + " …"
-        return truncate("> " + body, SECTION_LIMIT)
-    sentence = text[start:end]
-    lead = len(sentence) - len(sentence.lstrip())
-    trail = len(sentence) - len(sentence.rstrip())
-    start, end = start + lead, end - trail
-    sentence = text[start:end]
+    x = cut(c.text, c.highlight if bold else None, width)
+    if x.start == x.end:
+        body = escape(_one_line(x.text[:x.hi]).strip())
+        return truncate("> " + body + (" …" if x.cut_after else ""), SECTION_LIMIT)
+    sentence = x.sentence
     if len(sentence) > SENTENCE_LIMIT:
-        cut = sentence.rfind(" ", 0, SENTENCE_LIMIT)
-        sentence = sentence[:cut if cut > SENTENCE_LIMIT // 2 else SENTENCE_LIMIT].rstrip() + " …"
-    room = max(0, width - len(sentence))
-    lo = max(0, start - max(60, room // 2))
-    if lo > 0:
-        space = text.find(" ", lo, start)
-        lo = space + 1 if space != -1 else start
-    hi = min(len(text), end + max(0, room - (start - lo)))
-    if hi < len(text):
-        space = text.rfind(" ", end, hi)
-        hi = space if space != -1 else end
-    before = _one_line(text[lo:start]).lstrip()
-    after = _one_line(text[end:hi]).rstrip()
+        short = sentence.rfind(" ", 0, SENTENCE_LIMIT)
+        sentence = sentence[:short if short > SENTENCE_LIMIT // 2 else SENTENCE_LIMIT].rstrip() + " …"
+    before = _one_line(x.before).lstrip()
+    after = _one_line(x.after).rstrip()
     # `*` inside the bold span would end it early; a look-alike keeps the words readable
     strong = "*" + escape(_one_line(sentence)).replace("*", "∗") + "*"
     if before and not before.endswith(" "):
         before += " "  # bold only renders at a word boundary
     if after and after[0].isalnum():
         after = " " + after
-    out = "> " + ("… " if lo > 0 else "") + escape(before) + strong + escape(after) + (" …" if hi < len(text) else "")
+    out = "> " + ("… " if x.cut_before else "") + escape(before) + strong + escape(after) + (" …" if x.cut_after else "")
     return truncate(out, SECTION_LIMIT)
 
 

@@ -1,0 +1,5 @@
+"""`python -m adapters`: the `qa` command."""
+
+from adapters.main import entry
+
+entry()

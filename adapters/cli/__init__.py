@@ -1,0 +1,1 @@
+"""The `qa` commands that run once: ingest, ask, eval."""

@@ -1,0 +1,1 @@
+"""`qa repl`: the terminal chat."""
