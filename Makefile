@@ -21,6 +21,7 @@ run: install
 lint: install
 	$(BIN)/ruff check qa adapters tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/pytest -q

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,8 @@ import pytest
 from qa.config import Settings, resolve
 from qa.embedding import SentenceTransformerEmbedder
 from qa.index.local import ingest_paths
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
+from tests.support.paths import SEEDS
+from tests.support.repl_pty import Repl, Spawn, repl_env
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -63,3 +63,18 @@ def seeds_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(seeds_index: Path) -> Settings:
     return resolve(index=seeds_index)
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Spawn]:
+    """Starts `qa repl ARGS` in a terminal of the given width, with extra environment variables."""
+    started: list[Repl] = []
+
+    def make(args: list[str], columns: int = 100, **env: str) -> Repl:
+        repl = Repl(args, repl_env(tmp_path, **env), columns)
+        started.append(repl)
+        return repl
+
+    yield make
+    for r in started:
+        r.kill()

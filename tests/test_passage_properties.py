@@ -19,8 +19,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from index_checks import SEED_SENTENCES, difference, snapshot
-from tiny_embedder import TinyEmbedder
 
 from qa.documents import load_file
 from qa.errors import SourceError
@@ -28,6 +26,8 @@ from qa.index import local as store
 from qa.index.local import ingest_paths
 from qa.index.local import writer as local_writer
 from qa.passages import MAX_WORDS, Passage, split_document
+from tests.support.index_checks import SEED_SENTENCES, difference, snapshot
+from tests.support.tiny_embedder import TinyEmbedder
 
 # ---- documents as files hold them --------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from qa.documents import load_file, parse_text, word_count
 from qa.passages import MAX_WORDS, Passage, split_document
+from tests.support.paths import SEEDS
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
 
 
