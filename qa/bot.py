@@ -9,7 +9,7 @@ from qa.answering.answer import Answer
 from qa.answering.answerer import Answerer
 from qa.config import Settings
 from qa.embedding import Embedder, backend_of, make_embedder, vector_kind
-from qa.errors import IndexMissingError, SourceError
+from qa.errors import SourceError
 from qa.index.contract import IndexTarget, ReadStore
 from qa.index.open import target_for
 from qa.index.pipeline import IngestReport, Progress, ingest_paths
@@ -80,10 +80,6 @@ class Bot:
 
     def open_store(self) -> ReadStore:
         """The configured index opened for questions: IndexMissingError when there is none yet."""
-        if not self.target.exists():
-            hint = "with this --store " if self.settings.store else f"--index {self.settings.index_dir} "
-            raise IndexMissingError(f"no index {self.target.where.removeprefix('index ')}: "
-                                    f"run `qa ingest PATH {hint.strip()}` first")
         return self.target.open(self.embedder.name)
 
     def check_index(self) -> None:

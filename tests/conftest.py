@@ -13,6 +13,7 @@ from qa.config import Settings, resolve
 from qa.embedding import SentenceTransformerEmbedder
 from qa.index.local import ingest_paths
 from tests.support.paths import SEEDS
+from tests.support.postgres import pg_database, pg_dsn, schema  # noqa: F401  (fixtures for every test module)
 from tests.support.repl_pty import Repl, Spawn, repl_env
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

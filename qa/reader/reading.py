@@ -50,7 +50,7 @@ class Candidate:
     sentence: int
     text: str
     logit: float
-    score: float  # logit + retrieval · SS
+    score: float  # logit + retrieval · SS, plus the passage's time signal
 
 
 @dataclass
@@ -125,8 +125,10 @@ class SentenceReader:
             sentences = hits[i].passage.sentence_texts()
             texts.append(reader_text(hits[i].passage.title, sentences[j], sentences[j - 1] if j else None))
         logits = self.reader.score(question, texts)
+        # the question's period or "latest" keeps the weight it has in retrieval (set by hand: the bench has no dates)
         cands = [Candidate(hits[i], j, hits[i].passage.sentence_texts()[j], float(lg),
-                           float(lg) + self.weights.retrieval * ss) for (i, j, ss), lg in zip(pool, logits, strict=True)]
+                           float(lg) + self.weights.retrieval * ss + hits[i].time)
+                 for (i, j, ss), lg in zip(pool, logits, strict=True)]
         cands.sort(key=lambda c: -c.score)
         best_of: dict[int, float] = {}
         for c in cands:

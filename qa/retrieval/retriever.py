@@ -65,6 +65,7 @@ class Hit:
     sentence_dense: np.ndarray  # cosine of each sentence alone
     sentence_coverage: np.ndarray  # IDF-weighted share of the question's terms in each sentence
     also: list[Passage] = field(default_factory=list)  # the same passage in other articles
+    time: float = 0.0  # what the question's period or "latest" added to `score` (see Weights.date)
     pool: Candidates | None = None  # the candidates it was found among
 
 
@@ -212,9 +213,11 @@ class Retriever:
         else:
             raise InputError(f"unknown mode {mode!r}: use {', '.join(MODES)}")
         time_signal = self._time_signal(query.time, pool)
+        signals = {"ss": ss, "sd": sd, "icov": icov}
         if time_signal is not None:
             ps = ps + time_signal
-        return ps, {"ss": ss, "sd": sd, "icov": icov}
+            signals["time"] = time_signal
+        return ps, signals
 
     def search(self, query: Query, k: int = 3, mode: str = "hybrid", pool: int = 30,
                exclude: set[str] | None = None) -> list[Hit]:
@@ -237,5 +240,5 @@ class Retriever:
                 start = int(candidates.starts[row])
                 sl = slice(start, start + int(candidates.counts[row]))
                 hits.append(Hit(row, passage, float(ps[row]), sig["ss"][sl], sig["sd"][sl], sig["icov"][sl],
-                                pool=candidates))
+                                pool=candidates, time=float(sig["time"][row]) if "time" in sig else 0.0))
         return hits

@@ -148,26 +148,6 @@ def test_removed_file_is_dropped_and_new_file_added(seeds_copy: Path, tmp_path: 
     assert_index_matches_files(index, [*files.values(), new], tiny)
 
 
-def test_files_outside_the_ingested_roots_are_untouched(seeds_copy: Path, tmp_path: Path, tiny: TinyEmbedder) -> None:
-    index = tmp_path / "index"
-    other = tmp_path / "other"
-    other.mkdir()
-    note = other / "note.txt"
-    note.write_text("Kenya and France discussed peace initiatives in Somalia and Sudan.\n", encoding="utf-8")
-    ingest_paths([seeds_copy], index, tiny)
-    ingest_paths([other], index, tiny)
-    files = seed_files(seeds_copy)
-    files.pop("004_").unlink()
-    report = ingest_paths([seeds_copy], index, tiny)
-    assert [Path(s).name[:4] for s in report.removed] == ["004_"]
-    assert str(note.resolve()) not in report.removed + report.skipped
-    assert_index_matches_files(index, [*files.values(), note], tiny)
-    # ingesting one file of a folder does not drop its siblings
-    report = ingest_paths([files["000_"]], index, tiny)
-    assert report.removed == [] and report.skipped == [str(files["000_"].resolve())]
-    assert len(store.open_index(index).documents()) == 5
-
-
 def test_file_that_became_unreadable_keeps_its_passages(seeds_copy: Path, tmp_path: Path, tiny: TinyEmbedder) -> None:
     index = tmp_path / "index"
     ingest_paths([seeds_copy], index, tiny)
@@ -190,15 +170,6 @@ def test_bad_file_does_not_stop_the_others(seeds_copy: Path, tmp_path: Path, tin
     assert sorted(Path(e.split(":")[0]).name for e in report.errors) == ["bad.bin.txt", "blank.md"]
     assert len(report.warnings) == 1 and "latin1.txt" in report.warnings[0]
     assert len(store.open_index(index).documents()) == 6
-
-
-def test_rebuild_re_embeds_everything(seeds_copy: Path, tmp_path: Path, tiny: TinyEmbedder) -> None:
-    index = tmp_path / "index"
-    ingest_paths([seeds_copy], index, tiny)
-    first = tiny.texts_encoded
-    tiny.reset()
-    report = ingest_paths([seeds_copy], index, tiny, rebuild=True)
-    assert len(report.added) == 5 and tiny.texts_encoded == first
 
 
 def test_real_model_vectors_are_those_of_the_passages(seeds_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]

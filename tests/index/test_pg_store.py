@@ -4,25 +4,19 @@ ingest with exact statistics, all-or-nothing ingests, candidates, and the same a
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
-import warnings
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, QAError, StoreUnavailableError
+from qa.errors import IndexCorruptError, IndexMissingError, QAError, StoreUnavailableError
 from qa.index import pipeline
 from qa.index import postgres as pg_store
 from qa.index.candidates import count_columns
@@ -40,39 +34,6 @@ psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not insta
 
 QUESTIONS = ROOT / "tests" / "data" / "seeds_questions.jsonl"
 ATOL = 2e-3  # the embedded store may keep its vectors as float16
-
-
-@pytest.fixture(scope="session")
-def pg_dsn() -> Iterator[str]:
-    """A real PostgreSQL with pgvector for the session, in a temporary directory."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            import pgserver
-    except ImportError:
-        pytest.skip("pgserver is not installed: pip install -e '.[postgres]'")
-    # Not under pytest's basetemp: pgserver opens every parent folder to its own user when run as root,
-    # and pytest closes its basetemp again at the start of any other session.
-    base = Path(tempfile.mkdtemp(prefix="qa-pg-"))
-    try:
-        server = pgserver.get_server(base / "data", cleanup_mode="delete")
-    except Exception as exc:  # initdb or pg_ctl failed: say why, once
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.skip(f"pgserver cannot start PostgreSQL here: {type(exc).__name__}: {exc}")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture
-def schema(pg_dsn: str) -> Iterator[str]:
-    """A schema of its own for one test, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    yield name
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 @pytest.fixture
@@ -239,46 +200,6 @@ def test_changed_and_deleted_files_change_exactly_their_rows(pg_dsn: str, schema
         assert str(deleted) not in {p.source for p in c.passages}
 
 
-def test_file_outside_the_ingested_folder_is_left_alone(pg_dsn: str, schema: str, seeds_copy: Path,
-                                                        tmp_path: Path, tiny: TinyEmbedder) -> None:
-    other = tmp_path / "other"
-    other.mkdir()
-    shutil.move(str(seeds_copy / sorted(os.listdir(seeds_copy))[0]), other)
-    pg_store.ingest_paths_pg([seeds_copy, other], pg_dsn, tiny, schema=schema)
-    report = pg_store.ingest_paths_pg([seeds_copy], pg_dsn, tiny, schema=schema)
-    assert not report.changed and len(report.skipped) == 4
-    with pg_store.PgStore(pg_dsn, schema=schema) as store:
-        assert len(store.documents()) == 5
-
-
-class FailingEmbedder(TinyEmbedder):
-    """Fails on any text holding the marker, as a model can fail half-way through a large ingest."""
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if any("KABOOM" in t for t in texts):
-            raise RuntimeError("the model fell over")
-        return super().encode(texts)
-
-
-def test_failed_ingest_leaves_the_previous_state(pg_dsn: str, schema: str, seeds_copy: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    pg_store.ingest_paths_pg([seeds_copy], pg_dsn, FailingEmbedder(), schema=schema)
-    before = state(pg_dsn, schema)
-    first = sorted(seeds_copy.glob("*.txt"))[0]
-    with first.open("a", encoding="utf-8") as fh:
-        fh.write("\nA late correction to the article.\n")
-    (seeds_copy / "zz_late.txt").write_text("Late News\n\nThis paragraph says KABOOM to the model.\n", encoding="utf-8")
-    # small batches: the updated article's old rows are deleted and its new rows written before the failure
-    monkeypatch.setattr(pipeline, "INGEST_BATCH", 4)
-    with pytest.raises(RuntimeError, match="fell over"):
-        pg_store.ingest_paths_pg([seeds_copy], pg_dsn, FailingEmbedder(), schema=schema)
-    assert state(pg_dsn, schema) == before
-    # and the lock was released with the transaction
-    report = pg_store.ingest_paths_pg([seeds_copy], pg_dsn, TinyEmbedder(), schema=schema)
-    assert report.updated == [str(first)] and report.added == [str(seeds_copy / "zz_late.txt")]
-    assert_stats_exact(pg_dsn, schema)
-
-
 _KILLED_INGEST = """
 import os, signal, sys
 from pathlib import Path
@@ -326,26 +247,6 @@ def test_concurrent_ingests_wait_for_each_other(pg_dsn: str, schema: str, seeds_
 
 
 # --- model, errors --------------------------------------------------------------------------------------------
-
-
-def test_other_model_is_refused_unless_rebuilt(pg_dsn: str, schema: str, tiny: TinyEmbedder) -> None:
-    pg_store.ingest_paths_pg([SEEDS], pg_dsn, tiny, schema=schema)
-    before = state(pg_dsn, schema)
-    other = TinyEmbedder(name="other-model", dim=32)
-    with pytest.raises(ModelMismatchError, match="--rebuild") as err:
-        pg_store.ingest_paths_pg([SEEDS], pg_dsn, other, schema=schema)
-    assert "tiny-hash-64" in str(err.value) and "other-model" in str(err.value)
-    with pytest.raises(ModelMismatchError, match="other-model"):
-        pg_store.PgStore(pg_dsn, "other-model", schema=schema)
-    assert state(pg_dsn, schema) == before
-
-    report = pg_store.ingest_paths_pg([SEEDS], pg_dsn, other, schema=schema, rebuild=True)
-    assert len(report.added) == 5
-    with pg_store.PgStore(pg_dsn, "other-model", schema=schema) as store:
-        q = "Haiti mission"
-        c = store.candidates(other.vector(q), tokens(q), terms(q), limit=100)
-        assert c.passage_vectors.shape == (report.passages, 32)
-    assert_stats_exact(pg_dsn, schema)
 
 
 @pytest.mark.parametrize("dsn", [

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
+from qa.errors import IndexCorruptError
 from qa.index import local as store
 from qa.index.local import ingest_paths, segment
 from qa.index.local import manifest as local_manifest
@@ -198,29 +198,6 @@ def test_candidates_of_a_large_index_hold_the_exact_best(segmented: Path, tiny: 
     assert some.sentence_df == everything.sentence_df and some.stats == everything.stats
 
 
-def test_missing_index(tmp_path: Path) -> None:
-    assert not store.exists(tmp_path / "nothing")
-    with pytest.raises(IndexMissingError, match="qa ingest"):
-        store.open_index(tmp_path / "nothing")
-
-
-def test_model_mismatch_asks_for_a_re_ingest(built: Path) -> None:
-    with pytest.raises(ModelMismatchError, match="re-ingest") as exc:
-        store.open_index(built, model="all-mpnet-base-v2")
-    assert "tiny-hash-64" in str(exc.value) and "all-mpnet-base-v2" in str(exc.value)
-
-
-def test_ingest_with_another_model_is_refused_then_rebuilt(built: Path, seeds_copy: Path) -> None:
-    other = TinyEmbedder(name="other-model")
-    with pytest.raises(ModelMismatchError, match="--rebuild"):
-        ingest_paths([seeds_copy], built, other)
-    assert store.open_index(built).model == "tiny-hash-64"
-    report = ingest_paths([seeds_copy], built, other, rebuild=True)
-    assert len(report.added) == 5
-    assert store.open_index(built, model="other-model").model == "other-model"
-    assert_clean(built)
-
-
 DAMAGES = ["dangling CURRENT", "empty CURRENT", "no passages", "bad manifest", "old format", "vectors truncated",
            "vectors disagree", "passages truncated", "segment gone", "garbage vocabulary"]
 
@@ -344,18 +321,6 @@ def test_interrupt_from_progress_leaves_the_previous_index_whole(built: Path, se
         ingest_paths([seeds_copy], built, tiny, progress=progress)
     assert_same(snapshot(built), before)
     assert_clean(built)
-
-
-def test_a_rebuild_reports_the_documents_it_drops(built: Path, seeds_copy: Path, tiny: TinyEmbedder,
-                                                  tmp_path: Path) -> None:
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "note.txt").write_text("A Note\n\nThe talks resumed in Nairobi on Monday.\n", encoding="utf-8")
-    ingest_paths([other], built, tiny)
-    report = ingest_paths([other], built, tiny, rebuild=True)
-    assert len(report.added) == 1
-    assert sorted(Path(s).name for s in report.removed) == sorted(p.name for p in seeds_copy.glob("*.txt"))
-    assert list(store.open_index(built).documents()) == [str((other / "note.txt").resolve())]
 
 
 @pytest.mark.parametrize("damage", ["empty vectors", "narrow vectors", "garbage passage line"])

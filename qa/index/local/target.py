@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from qa.errors import IndexMissingError
 from qa.index.local import manifest
 from qa.index.local.store import IndexData, open_index
 from qa.index.local.writer import LocalWriter
@@ -22,6 +23,8 @@ class LocalIndex:
         return manifest.exists(self.path)
 
     def open(self, model: str | None = None) -> IndexData:
+        if not self.exists():
+            raise IndexMissingError(f"no index at {self.path}: run `qa ingest PATH --index {self.path}` first")
         return open_index(self.path, model)
 
     @contextmanager
