@@ -40,3 +40,4 @@ bench: install
 bench-smoke: install
 	$(BIN)/python bench/ingest_speed.py --passages 30 --backends onnx
 	$(BIN)/python bench/scale.py --sizes 2500 --queries 5 --cold-runs 1
+	$(BIN)/python bench/serve_load.py --concurrent 10 --rounds 1

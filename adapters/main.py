@@ -22,6 +22,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args, settings_from(args))
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    from adapters.cli.watch import cmd_watch as watch
+
+    return watch(args)
+
+
 def cmd_repl(args: argparse.Namespace) -> int:
     from adapters.repl.app import run_repl
 
@@ -32,6 +38,18 @@ def cmd_slack(args: argparse.Namespace) -> int:
     from adapters.slack.run import run_slack
 
     return run_slack(settings_from(args), http=args.http, port=args.port)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from adapters.http.run import run_serve
+
+    return run_serve(settings_from(args), host=args.host, port=args.port, token=args.token)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from adapters.mcp.server import run_mcp
+
+    return run_mcp(settings_from(args))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,10 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="add or update articles in the index (incremental)",
                        epilog=INGEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files, or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="article files (.txt, .md, .html, .pdf, .docx, .rss, .atom), or folders")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing --model)")
     common(p)
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("watch", help="ingest folders, then keep the index in step with them until Ctrl-C")
+    p.add_argument("paths", nargs="+", metavar="FOLDER", help="folders of articles to watch")
+    common(p)
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("ask", help="answer one question, or one per line from stdin")
     p.add_argument("question", nargs="*", help="the question (omit to read questions from stdin)")
@@ -92,6 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=3000, help="HTTP port (with --http; default 3000)")
     common(p)
     p.set_defaults(func=cmd_slack)
+
+    p = sub.add_parser("serve", help="serve the HTTP API and the web page (uvicorn)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other needs a token)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--token", metavar="TOKEN", help="bearer token every /api request must carry (env QA_SERVE_TOKEN)")
+    common(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="serve the articles to an AI assistant over MCP (stdio)")
+    common(p)
+    p.set_defaults(func=cmd_mcp)
     return parser
 
 

@@ -3,25 +3,56 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answering.answer import Answer
+from qa.answering.answer import Answer, Citation
 from qa.answering.answerer import Answerer
 from qa.config import Settings
+from qa.documents import load_path
+from qa.documents.feeds import feed_of
+from qa.documents.view import ArticleLine, article_lines, source_id
 from qa.embedding import Embedder, backend_of, make_embedder, vector_kind
 from qa.errors import SourceError
-from qa.index.contract import IndexTarget, ReadStore
+from qa.index.contract import DocumentRecord, IndexTarget, ReadStore
 from qa.index.open import target_for
-from qa.index.pipeline import IngestReport, Progress, ingest_paths
+from qa.index.pipeline import IngestReport, Progress, ingest_changes, ingest_paths
 from qa.reader.models import Reader, make_reader
 from qa.reader.reading import SentenceReader
 from qa.retrieval.retriever import Retriever
 from qa.text.cleaning import check_question
 from qa.text.conversation import rewrite
 
+# How often a running bot looks for a newer index. Locally that is one read of the small `CURRENT` file,
+# done before every question; in PostgreSQL it is a round trip on a new connection, done once a second
+# at most, so a new ingest is answered from within about a second.
+GENERATION_CHECK_S = 1.0
+
+
+@dataclass
+class _Generation:
+    """One opened index generation and the questions being answered on it."""
+
+    answerer: Answerer
+    generation: str | None
+    asking: int = 0  # questions being answered on it now
+    retired: bool = False  # a newer generation replaced it: closed once `asking` is back to 0
+
+    def close_if_done(self) -> None:
+        if self.retired and self.asking == 0:
+            self.answerer.retriever.source.close()
+
 
 class Bot:
-    """Loads the index once and answers questions; safe to share between threads."""
+    """Loads the index once and answers questions; safe to share between threads.
+
+    The index is live: between questions the bot notices that an ingest (in this process or another)
+    committed a new generation, and answers the next question from it. A question being answered when
+    that happens finishes on the generation it started on, which is closed once no question uses it.
+    """
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, reader: Reader | None = None) -> None:
         self.settings = settings
@@ -29,7 +60,9 @@ class Bot:
         self.embedder = embedder or make_embedder(settings.model, settings.backend, settings.cache_dir)
         self._reader = reader
         self._sentence_reader: SentenceReader | None = None
-        self._answerer: Answerer | None = None
+        self._live: _Generation | None = None
+        self._checked = 0.0  # when the index's generation was last looked at (monotonic seconds)
+        self._check_every = GENERATION_CHECK_S if settings.store else 0.0
         self._lock = threading.Lock()
         self.target: IndexTarget = target_for(settings)
 
@@ -69,9 +102,14 @@ class Bot:
         """Incrementally ingest `paths` into the configured index; the next question opens the new one."""
         report = ingest_paths(paths, self.target, self._ingest_embedder(), rebuild=rebuild, progress=progress)
         with self._lock:
-            old, self._answerer = self._answerer, None
-        if old is not None:
-            old.retriever.source.close()
+            self._checked = 0.0  # look for the new generation at the next question
+        return report
+
+    def ingest_changed(self, changed: set[Path], progress: Progress | None = None) -> IngestReport:
+        """Ingest only files and folders that changed (see `qa.index.pipeline.ingest_changes`)."""
+        report = ingest_changes(changed, self.target, self._ingest_embedder(), progress=progress)
+        with self._lock:
+            self._checked = 0.0
         return report
 
     def reindex(self, progress: Progress | None = None) -> IngestReport:
@@ -87,30 +125,100 @@ class Bot:
         if not self.needs_first_build():
             self.open_store().close()
 
-    def load(self, progress: Progress | None = None) -> Answerer:
-        """Open the index and the models (building the index from the corpus on a first run)."""
-        with self._lock:
-            if self._answerer is not None:
-                return self._answerer
-        self.build_if_missing(progress)
+    def _open(self) -> _Generation:
+        """The index's current generation opened, with the retriever and reader over it."""
+        generation = self.target.generation()
         source = self.open_store()
         if self._given is None and vector_kind(source.backend) != vector_kind(backend_of(self.embedder)):
             # questions must be embedded the way the passages were
             s = self.settings
             self.embedder = make_embedder(s.model, source.backend, s.cache_dir)
         reader = None if self.settings.reader == "none" else self.sentence_reader()
-        answerer = Answerer(Retriever(source, self.embedder), reader=reader)
-        self.embedder.encode(["warm up"])  # the first encode is slow; pay it at load, not at the first question
+        return _Generation(Answerer(Retriever(source, self.embedder), reader=reader), generation)
+
+    def load(self, progress: Progress | None = None) -> Answerer:
+        """Open the index and the models (building the index from the corpus on a first run); later calls
+        return the open index, switching to a newer generation when an ingest has committed one."""
         with self._lock:
-            self._answerer = answerer
-        return answerer
+            live = self._live
+            if live is not None and time.monotonic() - self._checked < self._check_every:
+                return live.answerer
+        if live is None:
+            self.build_if_missing(progress)
+            fresh = self._open()
+            self.embedder.encode(["warm up"])  # the first encode is slow; pay it at load, not at the first question
+        else:
+            current = self.target.generation()
+            with self._lock:
+                self._checked = time.monotonic()
+            if current is None or current == live.generation:
+                return live.answerer
+            fresh = self._open()
+        with self._lock:
+            self._checked = time.monotonic()
+            if self._live is not live:  # another thread switched first: keep its generation
+                fresh.retired = True
+                fresh.close_if_done()
+                return self._live.answerer if self._live is not None else fresh.answerer
+            self._live = fresh
+            if live is not None:
+                live.retired = True
+                live.close_if_done()
+            return fresh.answerer
+
+    @contextmanager
+    def _generation(self) -> Iterator[_Generation]:
+        """The current generation, held open while a question is answered on it."""
+        self.load()
+        with self._lock:
+            held = self._live
+            assert held is not None
+            held.asking += 1
+        try:
+            yield held
+        finally:
+            with self._lock:
+                held.asking -= 1
+                held.close_if_done()
+
+    def search(self, text: str, k: int | None = None, mode: str | None = None) -> list[Citation]:
+        """The best passages for `text`, ranked, each as a citation (see `Answerer.search`)."""
+        q = check_question(text)
+        with self._generation() as held:
+            return held.answerer.search(q, k=k or self.settings.k, mode=mode or self.settings.mode)
+
+    def articles(self) -> dict[str, DocumentRecord]:
+        """Every indexed article by its id (`qa.documents.view.source_id`)."""
+        with self._generation() as held:
+            return {source_id(s): rec for s, rec in held.answerer.retriever.source.documents().items()}
+
+    def article(self, article_id: str) -> tuple[DocumentRecord, list[ArticleLine], bool] | None:
+        """The indexed article with this id, its lines as they are now and whether its file changed since it
+        was indexed; None for an id that is not indexed. SourceError when its file can no longer be read."""
+        record = self.articles().get(article_id)
+        if record is None:
+            return None
+        lines = article_lines(record.source)
+        docs, _ = load_path(Path(feed_of(record.source)))
+        now = next((d for d in docs if d.source == record.source), None)
+        return record, lines, now is None or now.content_hash != record.content_hash
+
+    def status(self) -> dict[str, object]:
+        """The open index: its generation, passages and model."""
+        with self._generation() as held:
+            store = held.answerer.retriever.source
+            return {"generation": held.generation, "passages": store.passage_count(), "model": store.model}
 
     def ask(self, question: str, history: list[tuple[str, str | None]] | None = None,
             k: int | None = None, mode: str | None = None, reader: str | None = None) -> Answer:
         """Answer a question; `history` holds earlier (question, answer) turns of the same conversation, and
         `reader` ("cross-encoder" or "none") overrides the settings' reader for this question."""
         q = check_question(question)
-        answerer = self.load()
+        with self._generation() as held:
+            return self._ask(held.answerer, q, history, k, mode, reader)
+
+    def _ask(self, answerer: Answerer, q: str, history: list[tuple[str, str | None]] | None,
+             k: int | None, mode: str | None, reader: str | None) -> Answer:
         if reader is not None and (reader == "none") != (answerer.reader is None):
             answerer = Answerer(answerer.retriever, answerer.abstention,
                                 None if reader == "none" else self.sentence_reader())

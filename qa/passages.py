@@ -25,6 +25,15 @@ class Passage:
     char_start: int  # offsets into the source document's text
     char_end: int
     sentences: tuple[tuple[int, int], ...]  # sentence spans relative to `text`
+    page: int | None = None  # PDF page; line_start and line_end then count within it
+    url: str | None = None  # a feed entry's link
+    file: str | None = None  # the file on disk when it is not `source` (a feed entry's feed)
+    file_hash: str | None = None  # SHA-256 of that file's bytes at ingest (None in indexes built before it)
+
+    @property
+    def path(self) -> str:
+        """The file this passage was read from."""
+        return self.file or self.source
 
     def sentence_texts(self) -> list[str]:
         return [self.text[s:e] for s, e in self.sentences]
@@ -91,6 +100,10 @@ def split_document(doc: Document, max_words: int = MAX_WORDS) -> list[Passage]:
                     char_start=block.char_start + start,
                     char_end=block.char_start + end,
                     sentences=tuple((s - start, e - start) for s, e in group),
+                    page=block.page,
+                    url=doc.url,
+                    file=doc.file,
+                    file_hash=doc.file_hash,
                 )
             )
     return passages

@@ -155,8 +155,6 @@ def test_text_file_passages_are_exactly_their_source_text(text: str, bom: bool, 
 _NOT_A_LINE_BREAK = st.sampled_from(["\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
 
 
-@pytest.mark.xfail(strict=True, reason="parse_text numbers lines with str.splitlines(), which also breaks at "
-                                       "form feeds, U+2028 and the like: later passages cite the wrong lines")
 @settings(max_examples=100, deadline=None)
 @given(text_documents(inline=st.one_of(_NO_MARKUP, _NOT_A_LINE_BREAK.map(lambda c: c + " "))), _MAX_WORDS)
 @example("Kenya Talks\n\nThe president spoke.\x0cHe left.\n\nThe minister answered the questions.\n", MAX_WORDS)

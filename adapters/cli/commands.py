@@ -19,9 +19,11 @@ from qa.errors import InputError
 from qa.text.cleaning import check_question, clean_question
 
 INGEST_EPILOG = """\
-Files that cannot be articles are skipped with a one-line warning and every other file is indexed:
-binary files, empty files, files over 5 MB, files that cannot be read (no permission, deleted during
-the ingest, not a regular file) and broken or looping symlinks. A symlinked folder that leads back
+Reads .txt, .md, .html/.htm/.xhtml, .pdf, .docx and .rss/.atom/.xml feeds. Files that cannot be
+articles are skipped with a one-line warning and every other file is indexed: other formats, binary
+files, empty files, files over 5 MB (50 MB for PDF and Word), scanned, encrypted or damaged PDFs,
+files that cannot be read (no permission, deleted during the ingest, not a regular file) and broken
+or looping symlinks. A symlinked folder that leads back
 to one of its parents is not followed. Text that is not UTF-8 is read as Windows-1252 (or Latin-1),
 with a warning. A file that was indexed before and cannot be read now keeps its passages.
 

@@ -9,13 +9,21 @@ from rich.text import Text
 from adapters.common.safe import safe_text, terminal_safe
 from qa.answering.answer import Answer, Citation
 from qa.answering.excerpt import excerpt as cut
+from qa.documents.feeds import feed_of
 
 FOLD = 320  # characters of a cited passage shown before it is folded
 
 
+STALE = "changed since indexed — run qa ingest"
+
+
 def _where(c: Citation) -> str:
+    """`source:lines`, or `source p. N, lines a–b` for a page of a PDF."""
+    if c.page is not None:
+        lines = f"line {c.line_start}" if c.line_start == c.line_end else f"lines {c.line_start}–{c.line_end}"
+        return terminal_safe(f"{feed_of(c.source)} p. {c.page}, {lines}", one_line=True)
     lines = f"{c.line_start}" if c.line_start == c.line_end else f"{c.line_start}-{c.line_end}"
-    return terminal_safe(f"{c.source}:{lines}", one_line=True)
+    return terminal_safe(f"{feed_of(c.source)}:{lines}", one_line=True)
 
 
 def excerpt(c: Citation, fold: int = FOLD) -> Text:
@@ -41,6 +49,10 @@ def citation_header(c: Citation) -> Text:
     if c.date:
         t.append(f" · {terminal_safe(c.date, one_line=True)}", style="green")
     t.append(f" · score {c.score:.2f}", style="dim")
+    if c.url:
+        t.append(f"\n    link: {terminal_safe(c.url, one_line=True)}", style="blue")
+    if c.stale:
+        t.append(f"\n    {STALE}", style="bold red")
     if c.also_in:
         t.append(f"\n    also in: {_also_in(c)}", style="magenta")
     return t
@@ -89,5 +101,7 @@ def plain_answer(answer: Answer) -> str:
     for c in answer.citations:
         extra = f" (also in: {_also_in(c)})" if c.also_in else ""
         meta = " · ".join(terminal_safe(x, one_line=True) for x in (c.title, c.date) if x)
-        lines.append(f"[{c.n}] {_where(c)}{' · ' + meta if meta else ''}{extra}")
+        link = f" · {terminal_safe(c.url, one_line=True)}" if c.url else ""
+        stale = f" ({STALE})" if c.stale else ""
+        lines.append(f"[{c.n}] {_where(c)}{' · ' + meta if meta else ''}{link}{extra}{stale}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from typing import Any
 from qa.answering.answer import Answer, Citation
 from qa.answering.excerpt import EXCERPT_WIDTH
 from qa.answering.excerpt import excerpt as cut
+from qa.documents.feeds import feed_of
 
 SECTION_LIMIT = 3000  # Slack's limit on a section's text
 CONTEXT_LIMIT = 3000  # ...and on one context element's text
@@ -36,6 +37,7 @@ ACTION_SHARE = "qa_share"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
 _SPACES = re.compile(r"\s+")
+_LINK = re.compile(r"^https?://[^\s<>|]+$")  # a link Slack's <url|text> markup can carry as it is
 
 
 # --------------------------------------------------------------------------- text
@@ -140,16 +142,21 @@ def user_mention(user_id: str) -> str:
 
 
 def _lines(c: Citation) -> str:
-    return f"line {c.line_start}" if c.line_start == c.line_end else f"lines {c.line_start}–{c.line_end}"
+    lines = f"line {c.line_start}" if c.line_start == c.line_end else f"lines {c.line_start}–{c.line_end}"
+    return f"p. {c.page}, {lines}" if c.page is not None else lines
 
 
 def citation_meta(c: Citation) -> str:
     """`*[n]* source · lines · title · date · also in …`, escaped."""
-    parts = [f"*[{c.n}]* {escape(source_name(c.source))}", _lines(c)]
+    parts = [f"*[{c.n}]* {escape(source_name(feed_of(c.source)))}", _lines(c)]
     if c.title:
         parts.append(escape(_one_line(c.title).strip()))
     if c.date:
         parts.append(escape(c.date))
+    if c.stale:
+        parts.append("_changed since indexed — run qa ingest_")
+    if c.url and _LINK.match(c.url):
+        parts.append(f"<{c.url}|link>")
     if c.also_in:
         parts.append("also in " + ", ".join(escape(source_name(s)) for s in c.also_in))
     return truncate(" · ".join(parts), CONTEXT_LIMIT)

@@ -25,6 +25,12 @@ class Citation:
     also_in: list[str]
     section: str | None = None
     highlight: tuple[int, int] | None = None  # span of the answering sentence within `text`
+    page: int | None = None  # a PDF's page; the lines count within it
+    url: str | None = None  # a feed entry's link
+    stale: bool = False  # the file changed or vanished since it was indexed
+    file: str = ""  # the file on disk, to check whether it changed (not shown)
+    file_hash: str | None = None  # its hash when indexed
+    source_id: str = ""  # the article's id, by which a front end asks for the whole article (not a path)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +43,9 @@ class Citation:
             "text": self.text,
             "score": round(self.score, 4),
             "also_in": list(self.also_in),
+            "page": self.page,
+            "url": self.url,
+            "stale": self.stale,
         }
 
 
@@ -58,6 +67,15 @@ class Answer:
             return []
         first = self.citations[0]
         return [first.source, *first.also_in]
+
+    def to_web(self) -> dict[str, Any]:
+        """The web page's view: the `--json` object, plus each citation's article id, section and the span of
+        the answering sentence in its text, and the nearest passages of an abstention."""
+        def card(c: Citation) -> dict[str, Any]:
+            return {**c.to_json(), "id": c.source_id, "section": c.section,
+                    "highlight": list(c.highlight) if c.highlight else None}
+        return {**self.to_json(), "citations": [card(c) for c in self.citations],
+                "nearest": [card(c) for c in self.nearest], "asked_as": self.asked_as}
 
     def to_json(self) -> dict[str, Any]:
         """The `--json` contract: exactly question, answer, abstained, citations."""

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answering.answer import Answer, Citation, display_source
+from qa.documents.freshness import FileCheck
+from qa.documents.view import source_id
+from qa.passages import Passage
 from qa.reader.reading import Candidate, Reading, SentenceReader
 from qa.retrieval.retriever import Hit, Query, Retriever
 from qa.text.answer_types import expected_type, has_type
@@ -39,7 +42,17 @@ def _citation(n: int, hit: Hit, sentence: int | None, score: float | None = None
         also_in=[display_source(o.source) for o in hit.also],
         section=p.section,
         highlight=span,
+        page=p.page,
+        url=p.url,
+        file=p.path,
+        file_hash=p.file_hash,
+        source_id=source_id(p.source),
     )
+
+
+def paragraph_of(p: Passage) -> tuple[str, int | None, int]:
+    """The paragraph a passage was cut from: passages of one paragraph share it."""
+    return p.source, p.page, p.line_start
 
 
 POOL = 10  # passages searched for an answer without the reader; only k of them are cited
@@ -59,6 +72,7 @@ class Answerer:
         self.retriever = retriever
         self.abstention = abstention or Abstention()
         self.reader = reader
+        self.files = FileCheck()  # whether a cited file changed since it was indexed
 
     def best_sentence(self, hits: list[Hit]) -> int:
         """Index of the answering sentence in the top passage (the highest sentence score)."""
@@ -90,7 +104,7 @@ class Answerer:
         if kind is None or any(has_type(t, kind) for t in top.passage.sentence_texts()):
             # a long paragraph is cut into several passages only for size: its other parts compete too
             same_paragraph = [(float(h.sentence_scores[j]), i, j) for i, h in enumerate(hits)
-                              if (h.passage.source, h.passage.line_start) == (top.passage.source, top.passage.line_start)
+                              if paragraph_of(h.passage) == paragraph_of(top.passage)
                               for j in range(len(h.sentence_scores))]
             _, i, j = max(same_paragraph)
             return i, j
@@ -132,7 +146,23 @@ class Answerer:
     def ask(self, question: str, k: int = 3, mode: str = "hybrid", asked_as: str | None = None) -> Answer:
         """Answer `question` (or its rewritten form `asked_as`) from the index."""
         query = self.retriever.prepare(asked_as or question)
-        return self.compose(question, query, self.retriever.search(query, k=max(k, self.pool), mode=mode), k, asked_as)
+        answer = self.compose(question, query, self.retriever.search(query, k=max(k, self.pool), mode=mode), k, asked_as)
+        self.mark_stale(answer.citations + answer.nearest)
+        return answer
+
+    def mark_stale(self, citations: list[Citation]) -> None:
+        """Flag each citation whose file changed or vanished since it was indexed."""
+        for c in citations:
+            c.stale = self.files.changed(c.file, c.file_hash)
+
+    def search(self, text: str, k: int = 5, mode: str = "hybrid") -> list[Citation]:
+        """The `k` best passages for `text`, as citations numbered by rank (no answer is chosen)."""
+        query = self.retriever.prepare(text)
+        hits = self.retriever.search(query, k=k, mode=mode)
+        found = [_citation(i + 1, h, int(np.argmax(h.sentence_scores)) if len(h.sentence_scores) else None)
+                 for i, h in enumerate(hits[:k])]
+        self.mark_stale(found)
+        return found
 
     def compose(self, question: str, query: Query, hits: list[Hit], k: int = 3, asked_as: str | None = None,
                 reading: Reading | None = None) -> Answer:

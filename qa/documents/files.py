@@ -11,18 +11,30 @@ from pathlib import Path
 
 from qa.errors import SourceError
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+FEED_SUFFIXES = (".rss", ".atom", ".xml")
+BINARY_SUFFIXES = (".pdf", ".docx")  # formats whose bytes are parsed by their own library, not decoded as text
+SUFFIXES = (".txt", *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, *BINARY_SUFFIXES, *FEED_SUFFIXES)
+FORMATS = ".txt, .md, .html, .pdf, .docx, .rss or .atom"  # as messages name them
 
 # The longest news articles are a few hundred kilobytes of text and a bloated article page a few
 # megabytes of HTML; past this size a file is not an article, and reading it would only cost memory
 # and minutes (HTML extraction grows faster than the page), so it is skipped unread.
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# A PDF or Word file carries fonts and pictures besides its text, so it may be ten times larger.
+MAX_BINARY_BYTES = 50 * 1024 * 1024
 # Control characters other than whitespace and ESC: a text file has almost none, a binary file many.
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
 BINARY_SHARE = 0.05
 
+def size_limit(path: Path) -> int:
+    """The largest file of this format that is read as an article."""
+    return MAX_BINARY_BYTES if path.suffix.lower() in BINARY_SUFFIXES else MAX_FILE_BYTES
+
+
 def read_bytes(path: Path) -> bytes:
-    """The bytes of a regular file of at most MAX_FILE_BYTES, or SourceError saying why not.
+    """The bytes of a regular file of at most `size_limit(path)`, or SourceError saying why not.
 
     The file is opened without blocking and checked before anything is read, so a named pipe or a
     device with an article's name cannot hang the ingest, nor a huge file fill the memory.
@@ -39,15 +51,16 @@ def read_bytes(path: Path) -> bytes:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise SourceError(f"{path}: not a regular file")
-        if info.st_size > MAX_FILE_BYTES:
+        limit = size_limit(path)
+        if info.st_size > limit:
             raise SourceError(f"{path}: too large ({_megabytes(info.st_size)}; files over "
-                              f"{_megabytes(MAX_FILE_BYTES)} are not read as articles)")
+                              f"{_megabytes(limit)} are not read as articles)")
         try:
-            data = f.read(MAX_FILE_BYTES + 1)
+            data = f.read(limit + 1)
         except OSError as exc:
             raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_FILE_BYTES:  # it grew while being read
-        raise SourceError(f"{path}: too large (over {_megabytes(MAX_FILE_BYTES)})")
+    if len(data) > limit:  # it grew while being read
+        raise SourceError(f"{path}: too large (over {_megabytes(limit)})")
     return data
 
 
@@ -78,6 +91,11 @@ def decode(data: bytes, name: str) -> tuple[str, str | None]:
     return text, warning
 
 
+def unsupported(path: Path) -> str:
+    """The line for a file of a format that is not read."""
+    return f"{path}: not a supported format ({path.suffix.lower() or 'no extension'})"
+
+
 def _link_problem(path: Path) -> str:
     """Why a symlink leads nowhere: a loop, or a target that does not exist."""
     try:
@@ -87,6 +105,11 @@ def _link_problem(path: Path) -> str:
             return f"{path}: symlink loop"
         return f"{path}: broken symlink (its target does not exist)"
     return f"{path}: not a regular file"
+
+
+def is_index_folder(folder: Path) -> bool:
+    """A local index (its `CURRENT` pointer and manifests) kept inside an article folder: not articles."""
+    return (folder / "CURRENT").is_file() and any(folder.glob("manifest-*.json"))
 
 
 def _walk(root: Path, problems: list[str]) -> list[Path]:
@@ -122,6 +145,8 @@ def _walk(root: Path, problems: list[str]) -> list[Path]:
                     problems.append(f"{path}: cannot read this folder ({exc.strerror or exc})")
                     continue
                 key = (info.st_dev, info.st_ino)
+                if is_index_folder(path):
+                    continue
                 if key in parents:
                     problems.append(f"{path}: symlink loop (leads back to {os.path.realpath(path)}), not followed")
                 elif key not in seen:
@@ -134,6 +159,8 @@ def _walk(root: Path, problems: list[str]) -> list[Path]:
                     problems.append(_link_problem(path))
                 else:
                     problems.append(f"{path}: not a regular file")
+            elif is_file:
+                problems.append(unsupported(path))
     return found
 
 
@@ -151,10 +178,10 @@ def find_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
             found = sorted(_walk(p, folder_problems))
             problems.extend(folder_problems)
             if not found:
-                problems.append(f"{p}: no .txt, .md or .html files in this folder")
+                problems.append(f"{p}: no {FORMATS} files in this folder")
             files.extend(found)
         elif p.suffix.lower() not in SUFFIXES:
-            problems.append(f"{p}: unsupported file type (use .txt, .md or .html)")
+            problems.append(unsupported(p))
         else:
             files.append(p)
     unique = list(dict.fromkeys(f.resolve() for f in files))

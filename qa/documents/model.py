@@ -16,6 +16,7 @@ class Block:
     char_start: int  # offsets into the document's text
     char_end: int
     section: str | None
+    page: int | None = None  # 1-based page of a PDF; lines then count from the top of that page
 
 
 @dataclass
@@ -28,10 +29,18 @@ class Document:
     date: str | None = None
     blocks: list[Block] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # one line each: read, but not quite as written
+    url: str | None = None  # a feed entry's link
+    file: str | None = None  # the file on disk, when it is not `source` (a feed entry's feed)
+    file_hash: str | None = None  # SHA-256 of the file's bytes when read, to tell later whether it changed
 
     @property
     def content_hash(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def path(self) -> str:
+        """The file this document was read from."""
+        return self.file or self.source
 
 
 def word_count(text: str) -> int:

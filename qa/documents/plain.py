@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from qa.documents.model import Block, Document, word_count
+from qa.text.lines import split_lines
 
 _DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 # Lines that label a box or a picture rather than say anything.
-_CAPTION = re.compile(
+CAPTION = re.compile(
     r"^(file (image|photo|picture)|photo|image|picture|video|watch|advertisement|sponsored|"
     r"in a hurry\??|editor'?s review|editor’s review|key takeaways|quick summary)\b",
     re.IGNORECASE,
@@ -66,7 +67,7 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
     Captions, summary-box labels and "Read also" link lists are dropped.
     """
     doc = Document(source=source, text=text)
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     offset = 0
     section: str | None = None
     in_link_list = False
@@ -111,7 +112,7 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
         if in_link_list and _is_heading(content):
             continue  # a linked headline under "Read also"
         in_link_list = False
-        if _CAPTION.match(content):
+        if CAPTION.match(content):
             continue
         next_line = lines[number] if number < len(lines) else ""
         running_on = not is_md_heading and _opens_wrapped_paragraph(content, next_line)

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.documents import Document, find_files, load_file
+from qa.documents import Document, find_files, load_path
+from qa.documents.feeds import feed_of
 from qa.embedding import Embedder, backend_of, vector_kind
 from qa.errors import ModelMismatchError, SourceError
 from qa.index.contract import IndexInfo, IndexTarget
@@ -45,7 +46,7 @@ class IngestReport:
 
 
 def _under(source: str, roots: Iterable[Path]) -> bool:
-    path = Path(source)
+    path = Path(feed_of(source))
     return any(path == root or root in path.parents for root in roots)
 
 
@@ -54,7 +55,8 @@ def plan_changes(indexed: Mapping[str, Any], docs: list[Document], roots: Iterab
     """Which indexed sources stay as they are, and which documents must be (re-)embedded.
 
     `indexed` maps each indexed source to a record with a `content_hash`. An indexed source absent from
-    `docs` is removed when it lies under one of `roots` and is not in `protect`; otherwise it stays.
+    `docs` is removed when it lies under one of `roots` and neither it nor its file (a feed entry's feed)
+    is in `protect`; otherwise it stays.
     The report records what is added, updated, removed and skipped.
     """
     incoming = {d.source: d for d in docs}
@@ -64,7 +66,7 @@ def plan_changes(indexed: Mapping[str, Any], docs: list[Document], roots: Iterab
             if incoming[source].content_hash == rec.content_hash:
                 keep.add(source)
                 report.skipped.append(source)
-        elif _under(source, roots) and source not in protect:
+        elif _under(source, roots) and source not in protect and feed_of(source) not in protect:
             report.removed.append(source)
         else:
             keep.add(source)
@@ -158,20 +160,28 @@ def ingest_documents(
 
 
 def read_paths(paths: list[Path], report: IngestReport) -> tuple[list[Document], list[Path], set[str]]:
-    """Read every file under `paths` into documents: (documents, the roots that exist, the files that could
-    not be read). Bad files go to the report's errors, files read with a fallback to its warnings."""
+    """Read every file under `paths` into documents: (documents, the roots that exist, the files whose indexed
+    documents stay even when absent from this read). Those are the files that could not be read, and the
+    feeds, whose old entries stay when the feed moves on. Bad files and entries go to the report's errors,
+    files read with a fallback to its warnings."""
     files, problems = find_files(paths)
     report.errors.extend(problems)
     docs: list[Document] = []
-    unreadable: set[str] = set()
+    keep_absent: set[str] = set()
     for f in files:
         try:
-            docs.append(load_file(f))
-            report.warnings.extend(docs[-1].warnings)
+            loaded, left_out = load_path(f)
         except SourceError as exc:
             report.errors.append(str(exc))
-            unreadable.add(str(f))
-    return docs, [p for p in paths if p.exists()], unreadable
+            keep_absent.add(str(f))
+            continue
+        report.errors.extend(left_out)
+        for doc in loaded:
+            docs.append(doc)
+            report.warnings.extend(doc.warnings)
+            if doc.file is not None:
+                keep_absent.add(doc.file)
+    return docs, [p for p in paths if p.exists()], keep_absent
 
 
 def ingest_paths(
@@ -187,8 +197,21 @@ def ingest_paths(
     A file that was indexed before and cannot be read now keeps its old passages.
     """
     report = IngestReport()
-    docs, roots, unreadable = read_paths(paths, report)
+    docs, roots, keep_absent = read_paths(paths, report)
     if not docs and not roots:
         return report
     return ingest_documents(docs, target, embedder, roots=roots, rebuild=rebuild, progress=progress,
-                            report=report, protect=unreadable)
+                            report=report, protect=keep_absent)
+
+
+def ingest_changes(changed: set[Path], target: IndexTarget, embedder: Embedder,
+                   progress: Progress | None = None) -> IngestReport:
+    """Bring the index up to date with files and folders that were added, changed, renamed or deleted:
+    those still there are read (a folder, everything under it), and indexed documents under those gone
+    are removed. Nothing else in the index is read or touched."""
+    report = IngestReport()
+    present = sorted(p for p in changed if p.exists())
+    docs, _, keep_absent = read_paths(present, report) if present else ([], [], set())
+    roots = sorted(changed)
+    return ingest_documents(docs, target, embedder, roots=roots, progress=progress, report=report,
+                            protect=keep_absent)

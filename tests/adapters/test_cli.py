@@ -26,7 +26,8 @@ WORLD_CUP = "Who won the 2022 FIFA World Cup?"
 PLEDGE_FILE = ROOT / "seeds" / "002_55bcac6e1997eb79.txt"
 CITATION_TYPES = {
     "n": int, "source": str, "title": (str, type(None)), "date": (str, type(None)), "line_start": int,
-    "line_end": int, "text": str, "score": float, "also_in": list,
+    "line_end": int, "text": str, "score": float, "also_in": list, "page": (int, type(None)),
+    "url": (str, type(None)), "stale": bool,
 }
 
 
@@ -196,8 +197,8 @@ ERRORS = {
     "blank question": (["ask", "   "], "question is empty"),
     "missing path": (["ingest", "{tmp}/no/such/folder"], "no such file or folder"),
     "only a binary file": (["ingest", "{tmp}/bad.txt"], "binary file"),
-    "empty folder": (["ingest", "{tmp}/empty"], "no .txt, .md or .html files"),
-    "unsupported file type": (["ingest", "{tmp}/slides.pdf"], "unsupported file type"),
+    "empty folder": (["ingest", "{tmp}/empty"], "no .txt, .md, .html, .pdf, .docx, .rss or .atom files"),
+    "unsupported file type": (["ingest", "{tmp}/slides.pptx"], "not a supported format (.pptx)"),
     "missing index": (["ask", "Who did Ruto call?", "--index", "{tmp}/no-index"], "no index at"),
     "k is zero": (["ask", "Who did Ruto call?", "--k", "0"], "k must be between 1 and 50"),
     "k too large": (["ask", "Who did Ruto call?", "--k", "51"], "k must be between 1 and 50"),
@@ -210,7 +211,7 @@ ERRORS = {
 def test_user_errors_are_one_line(case: str, tmp_path: Path, seeds_index: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     _write(tmp_path, "bad.txt", b"Ruto \x00 Paris \xff\xfe")
-    _write(tmp_path, "slides.pdf", b"%PDF-1.4")
+    _write(tmp_path, "slides.pptx", b"%PDF-1.4")
     (tmp_path / "empty").mkdir()
     argv, message = ERRORS[case]
     argv = [a.format(tmp=tmp_path) for a in argv]

@@ -83,3 +83,16 @@ def test_plain_lines_for_pipes() -> None:
     assert plain_answer(answer) == (f"{PLEDGE} [1]\nReported in 2 articles.\n"
                                     "[1] seeds/002_55bcac6e1997eb79.txt:8 · 2024-11-09 (also in: seeds/004_x.txt)")
     assert plain_answer(Answer("q", None, True)) == "The articles do not answer this question."
+
+
+def test_plain_lines_show_the_pdf_page_the_feed_link_and_a_stale_source() -> None:
+    from adapters.common.render import STALE, plain_answer
+    from qa.answering.answer import Answer, Citation
+
+    pdf = Citation(n=1, source="reports/trade.pdf", title="Trade", date=None, line_start=12, line_end=14,
+                   text="Exports rose.", score=1.0, also_in=[], page=3, stale=True)
+    entry = Citation(n=2, source="feeds/news.rss#entry=port-1", title=None, date=None, line_start=1, line_end=1,
+                     text="The port opened.", score=1.0, also_in=[], url="https://news.example/port-1")
+    lines = plain_answer(Answer("q", "Exports rose. [1]", False, [pdf, entry])).splitlines()
+    assert lines[1] == f"[1] reports/trade.pdf p. 3, lines 12–14 · Trade ({STALE})"
+    assert lines[2] == "[2] feeds/news.rss:1 · https://news.example/port-1"

@@ -9,9 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from adapters.common.render import STALE, plain_answer
 from qa.answering.answer import display_source
 from qa.answering.answerer import Abstention, Answerer
+from qa.bot import Bot
+from qa.config import resolve
+from qa.embedding import Embedder
 from qa.index import local as store
+from qa.index.local import ingest_paths
 from qa.passages import Passage
 from qa.retrieval.retriever import Hit, Retriever
 
@@ -106,7 +111,27 @@ def test_json_contract(answerer: Answerer) -> None:
     out = answerer.ask(PLEDGE).to_json()
     assert list(out) == ["question", "answer", "abstained", "citations"]
     for c in out["citations"]:
-        assert list(c) == ["n", "source", "title", "date", "line_start", "line_end", "text", "score", "also_in"]
+        assert list(c) == ["n", "source", "title", "date", "line_start", "line_end", "text", "score", "also_in",
+                           "page", "url", "stale"]
+        assert (c["page"], c["url"], c["stale"]) == (None, None, False)  # a seed: no pages, no link, unchanged
+
+
+def test_a_citation_of_an_edited_file_is_flagged_stale_until_the_next_ingest(seeds_copy: Path, tmp_path: Path,
+                                                                            embedder: Embedder) -> None:
+    index = tmp_path / "idx"
+    ingest_paths([seeds_copy], index, embedder)
+    bot = Bot(resolve(index=index), embedder=embedder)
+    cited = Path(bot.ask(PLEDGE).citations[0].file)
+    assert not bot.ask(PLEDGE).citations[0].stale
+    cited.write_text(cited.read_text(encoding="utf-8") + "\nA line added later.\n", encoding="utf-8")
+    edited = bot.ask(PLEDGE)
+    assert edited.to_json()["citations"][0]["stale"] is True
+    assert STALE in plain_answer(edited)
+    bot.ingest([seeds_copy])
+    again = bot.ask(PLEDGE)
+    assert again.citations[0].file == str(cited) and again.to_json()["citations"][0]["stale"] is False
+    cited.unlink()  # gone: stale too
+    assert bot.ask(PLEDGE).citations[0].stale
 
 
 def _hit(dense: float, coverage: float) -> Hit:

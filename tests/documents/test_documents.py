@@ -266,14 +266,25 @@ def test_find_files(tmp_path: Path) -> None:
     (tmp_path / "a" / ".hidden" / "three.txt").write_text("x", encoding="utf-8")
     (tmp_path / "empty").mkdir()
     (tmp_path / "slides.pptx").write_bytes(b"x")
+    (tmp_path / "a" / "mail.eml").write_text("x", encoding="utf-8")
     files, problems = find_files([
         tmp_path / "a", tmp_path / "a" / "one.txt", tmp_path / "missing", tmp_path / "empty", tmp_path / "slides.pptx",
     ])
-    assert files == [(tmp_path / "a" / "deep" / "two.MD").resolve(), (tmp_path / "a" / "one.txt").resolve()]
-    assert len(problems) == 3
-    assert "no such file or folder" in problems[0]
-    assert "no .txt, .md or .html files" in problems[1]
-    assert "unsupported file type" in problems[2]
+    assert files == [(tmp_path / "a" / "deep" / "two.MD").resolve(), (tmp_path / "a" / "notes.pdf").resolve(),
+                     (tmp_path / "a" / "one.txt").resolve()]
+    assert problems == [f"{tmp_path / 'a' / 'mail.eml'}: not a supported format (.eml)",
+                        f"{tmp_path / 'missing'}: no such file or folder",
+                        f"{tmp_path / 'empty'}: no .txt, .md, .html, .pdf, .docx, .rss or .atom files in this folder",
+                        f"{tmp_path / 'slides.pptx'}: not a supported format (.pptx)"]
+
+
+def test_an_index_kept_inside_an_article_folder_is_not_read_as_articles(tmp_path: Path) -> None:
+    (tmp_path / "one.txt").write_text("x", encoding="utf-8")
+    index = tmp_path / "idx"
+    index.mkdir()
+    (index / "CURRENT").write_text("manifest-1.json", encoding="utf-8")
+    (index / "manifest-1.json").write_text("{}", encoding="utf-8")
+    assert find_files([tmp_path]) == ([(tmp_path / "one.txt").resolve()], [])
 
 
 def test_every_seed_loads() -> None:

@@ -60,10 +60,10 @@ class Running:
             raise
 
 
-def signed_mention(url: str, text: str, channel: str, event_id: str) -> int:
+def signed_mention(url: str, text: str, channel: str, event_id: str, ts: str = "1712000000.000100") -> int:
     """POST a signed app_mention to the bot at `url`; the HTTP status."""
     body = json.dumps({"type": "event_callback", "event_id": event_id, "team_id": "T0TEAM", "event": {
-        "type": "app_mention", "user": "U0ANN", "text": f"<@U0BOT> {text}", "ts": "1712000000.000100",
+        "type": "app_mention", "user": "U0ANN", "text": f"<@U0BOT> {text}", "ts": ts,
         "channel": channel}})
     ts = str(int(time.time()))
     sig = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()

@@ -220,3 +220,17 @@ def test_user_text_echoed_in_headers_and_rewrites_is_inert() -> None:
     assert blocks[1]["elements"][0]["text"] == f"_Taken as:_ {inert} (Ruto)"
     [(more, _)] = sb.more_sources_messages(a)
     assert more[0]["elements"][0]["text"] == f"More sources for: {inert}"
+
+
+def test_a_citation_shows_its_pdf_page_its_feed_link_and_that_its_file_changed() -> None:
+    pdf = Citation(n=1, source="reports/trade.pdf", title="Trade", date=None, line_start=2, line_end=4,
+                   text="Exports rose.", score=1.0, also_in=[], page=3, stale=True)
+    assert sb.citation_meta(pdf).startswith("*[1]* trade.pdf · p. 3, lines 2–4 · Trade")
+    assert "_changed since indexed — run qa ingest_" in sb.citation_meta(pdf)
+    entry = Citation(n=2, source="feeds/news.rss#entry=port-1", title="Port", date="2025-02-03", line_start=1,
+                     line_end=1, text="The port opened.", score=1.0, also_in=[], url="https://news.example/port-1")
+    meta = sb.citation_meta(entry)
+    assert meta.startswith("*[2]* news.rss · line 1") and "<https://news.example/port-1|link>" in meta
+    hostile = Citation(n=3, source="f.rss#entry=x", title=None, date=None, line_start=1, line_end=1, text="t",
+                       score=1.0, also_in=[], url="https://x.example/a|<!channel>")
+    assert "<!channel>" not in sb.citation_meta(hostile)  # a link Slack markup cannot carry is left out

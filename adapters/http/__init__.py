@@ -1,0 +1,1 @@
+"""`qa serve`: the HTTP API and the web page."""

@@ -1,0 +1,1 @@
+"""`qa mcp`: the articles served to AI assistants over the Model Context Protocol (stdio)."""

@@ -1,0 +1,83 @@
+"""`qa mcp`: an MCP server over stdio (the official SDK's FastMCP) with two tools, `ask` and `search`, and every
+indexed article as a resource. Logs go to stderr: stdout carries the protocol."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from adapters.common.ingest_view import load_bot
+from adapters.common.safe import stderr_console
+from qa.answering.answer import display_source
+from qa.bot import Bot
+from qa.config import Settings
+from qa.errors import InputError, SourceError
+
+ASK_DESCRIPTION = (
+    "Answer a question from the indexed articles. The answer is a verbatim quote of the article sentence(s) "
+    "that answer it, each followed by its citation marker [n]; citations give the file, line range (and PDF "
+    "page or feed link), title and date, and the other articles that carry the same statement. Quote the "
+    "answer as given, with its citations. abstained=true means the articles do not contain the answer: say "
+    "so rather than answering from elsewhere.")
+SEARCH_DESCRIPTION = (
+    "Find the passages of the indexed articles that best match a query, ranked, each with its file, line "
+    "range, title, date and text (verbatim). No answer is chosen: use `ask` for a cited answer.")
+
+
+def build_server(bot: Bot) -> Any:
+    """The FastMCP server over `bot`: tools `ask` and `search`, resources `article://ID`."""
+    from mcp.server.fastmcp import FastMCP
+
+    server = FastMCP("qa-articles", instructions="Answers quoted verbatim from a folder of articles, cited to "
+                     "the line. An abstention means the answer is not in the articles.")
+
+    @server.tool(description=ASK_DESCRIPTION)
+    def ask(question: str, k: int = 3) -> dict[str, Any]:
+        try:
+            answer = bot.ask(question, k=max(1, min(int(k), 10)))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return answer.to_json()
+
+    @server.tool(description=SEARCH_DESCRIPTION)
+    def search(query: str, k: int = 5) -> dict[str, Any]:
+        try:
+            found = bot.search(query, k=max(1, min(int(k), 20)))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return {"query": query, "passages": [{**c.to_json(), "id": c.source_id} for c in found]}
+
+    def reader(article_id: str) -> Any:
+        def read() -> str:
+            found = bot.article(article_id)
+            if found is None:
+                raise ValueError("no indexed article has this id")
+            record, lines, stale = found
+            head = [f"source: {display_source(record.source)}", f"title: {record.title or ''}",
+                    f"date: {record.date or ''}"] + (["changed since indexed — run qa ingest"] if stale else [])
+            body = [f"{'p. ' + str(x.page) + ' ' if x.page else ''}{x.number}: {x.text}" for x in lines]
+            return "\n".join(head + [""] + body)
+        return read
+
+    for article_id, record in bot.articles().items():
+        server.resource(f"article://{article_id}", name=display_source(record.source),
+                        description=f"{record.title or display_source(record.source)} ({record.date or 'undated'}),"
+                                    " numbered lines", mime_type="text/plain")(reader(article_id))
+
+    @server.resource("article://{article_id}", name="article", mime_type="text/plain",
+                     description="An indexed article by id (ids come from ask and search), as numbered lines.")
+    def article(article_id: str) -> str:
+        try:
+            return str(reader(article_id)())
+        except SourceError as exc:
+            raise ValueError(f"the article's file can no longer be read: {exc}") from None
+
+    return server
+
+
+def run_mcp(settings: Settings) -> int:
+    """Serve over stdio until the client closes the connection."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")  # stderr: stdout is the protocol
+    bot = load_bot(Bot(settings), stderr_console())
+    build_server(bot).run("stdio")
+    return 0

@@ -1,0 +1,71 @@
+"""Watching folders of articles (watchfiles): the changed files of each burst, once each has stopped growing,
+so that a file being copied in is read whole and a hundred new files make a few ingests, not a hundred."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa.documents.files import is_index_folder
+
+# watchfiles gathers changes until none has come for STEP_MS (or DEBOUNCE_MS have passed), then hands
+# over the burst; SETTLE_S more with no change in size or modification time and a file is taken as written.
+STEP_MS = 300
+DEBOUNCE_MS = 1600
+SETTLE_S = 0.3
+MAX_SETTLE_S = 30.0  # a file still growing after this is read as it is; its next change brings another event
+
+
+def _hidden(path: Path, roots: list[Path]) -> bool:
+    """A hidden file or one inside a hidden folder or an index, below the watched folders."""
+    for root in roots:
+        if path == root or root in path.parents:
+            rel = path.relative_to(root).parts
+            if any(part.startswith(".") or part.endswith("~") for part in rel):
+                return True
+            return any(is_index_folder(root.joinpath(*rel[:i])) for i in range(1, len(rel)))
+    return False
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def wait_until_settled(paths: set[Path], settle_s: float = SETTLE_S, max_s: float = MAX_SETTLE_S) -> None:
+    """Return once none of `paths` has changed size or modification time for `settle_s` (or after `max_s`)."""
+    deadline = time.monotonic() + max_s
+    last = {p: _signature(p) for p in paths}
+    while time.monotonic() < deadline:
+        time.sleep(settle_s)
+        now = {p: _signature(p) for p in paths}
+        if now == last:
+            return
+        last = now
+
+
+def watch_changes(paths: list[Path], stop: threading.Event | None = None,
+                  ignore: list[Path] | None = None) -> Iterator[set[Path]]:
+    """The files and folders under `paths` that were added, changed, deleted or renamed, burst by burst,
+    each burst once its files have settled. Hidden files, editors' backups and any local index inside the
+    folders (or under `ignore`) are left out. Ends when `stop` is set; Ctrl-C raises KeyboardInterrupt."""
+    import watchfiles  # only needed by `qa watch`
+
+    roots = [p.resolve() for p in paths]
+    ignored = [p.resolve() for p in ignore or []]
+
+    def wanted(_change: watchfiles.Change, raw: str) -> bool:
+        path = Path(raw)
+        return not _hidden(path, roots) and not any(path == i or i in path.parents for i in ignored)
+
+    for changes in watchfiles.watch(*roots, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS,
+                                    stop_event=stop, rust_timeout=500, yield_on_timeout=False):
+        files = {Path(raw) for _, raw in changes}
+        wait_until_settled(files)
+        yield files
