@@ -88,6 +88,10 @@ def split_document(doc: Document, max_words: int = MAX_WORDS) -> list[Passage]:
         for group in _chunks(spans, block.text, max_words):
             start, end = group[0][0], group[-1][1]
             text = block.text[start:end]
+            if block.starts is not None and block.ends is not None:  # Markdown: map back through the markup
+                char_start, char_end = block.starts[start], block.ends[end - 1]
+            else:
+                char_start, char_end = block.char_start + start, block.char_start + end
             passages.append(
                 Passage(
                     source=doc.source,
@@ -97,8 +101,8 @@ def split_document(doc: Document, max_words: int = MAX_WORDS) -> list[Passage]:
                     text=text,
                     line_start=block.line_start,
                     line_end=block.line_end,
-                    char_start=block.char_start + start,
-                    char_end=block.char_start + end,
+                    char_start=char_start,
+                    char_end=char_end,
                     sentences=tuple((s - start, e - start) for s, e in group),
                     page=block.page,
                     url=doc.url,

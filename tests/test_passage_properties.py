@@ -180,9 +180,6 @@ def markdown_text(body: str, front_matter: bool) -> str:
     return head + body
 
 
-@pytest.mark.xfail(strict=True, reason="split_document adds offsets within the markup-free block text to the "
-                                       "block's offset in the Markdown source, so after **bold**, [links](...) "
-                                       "or a CRLF-joined line the passage's span is shifted and cut short")
 @settings(max_examples=150, deadline=None)
 @given(text_documents(inline=_INLINE_MARKUP, extra_lines=_MD_LINES), st.booleans(), _MAX_WORDS)
 @example("# Title here\n\nFirst **bold** sentence here. Second sentence is here. Third one.\n", False, MAX_WORDS)

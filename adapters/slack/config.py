@@ -16,6 +16,47 @@ LOG_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.W
 
 
 @dataclass(frozen=True)
+class Access:
+    """Where the bot answers and whom: channel ids (None: every channel), user ids (None: everyone), and
+    whether direct messages are answered."""
+
+    channels: frozenset[str] | None = None
+    users: frozenset[str] | None = None
+    direct_messages: bool = True
+
+    def allows(self, channel: str, user: str, direct: bool) -> bool:
+        if direct and not self.direct_messages:
+            return False
+        if not direct and self.channels is not None and channel not in self.channels:
+            return False
+        return self.users is None or user in self.users
+
+
+_ID = re.compile(r"^[A-Z0-9]{2,}$")
+
+
+def _ids(env: Mapping[str, str], name: str, what: str) -> frozenset[str] | None:
+    raw = (env.get(name) or "").strip()
+    if raw in ("", "*"):
+        return None
+    ids = [x.strip() for x in raw.split(",") if x.strip()]
+    bad = [x for x in ids if not _ID.match(x)]
+    if bad or not ids:
+        raise ConfigError(f"{name} must be {what} ids separated by commas, or *, got {bad[0] if bad else raw!r}")
+    return frozenset(ids)
+
+
+def read_access(env: Mapping[str, str] | None = None) -> Access:
+    """QA_SLACK_CHANNELS (ids or *; default *), QA_SLACK_USERS (ids; default everyone), QA_SLACK_DMS (yes/no)."""
+    env = os.environ if env is None else env
+    dms = (env.get("QA_SLACK_DMS") or "yes").strip().lower()
+    if dms not in ("yes", "no", "true", "false", "1", "0"):
+        raise ConfigError(f"QA_SLACK_DMS must be yes or no, got {dms!r}")
+    return Access(_ids(env, "QA_SLACK_CHANNELS", "channel"), _ids(env, "QA_SLACK_USERS", "user"),
+                  dms in ("yes", "true", "1"))
+
+
+@dataclass(frozen=True)
 class SlackConfig:
     """The credentials and endpoint of one run, read from the environment."""
 
@@ -24,6 +65,7 @@ class SlackConfig:
     signing_secret: str | None
     api_url: str
     log_level: int = logging.WARNING
+    access: Access = Access()
 
 
 _TOKEN = re.compile(r"^[A-Za-z0-9-]+$")
@@ -62,4 +104,4 @@ def read_config(env: Mapping[str, str] | None = None, http: bool = False) -> Sla
     level = (env.get("QA_SLACK_LOG_LEVEL") or "").strip().upper() or "WARNING"
     if level not in LOG_LEVELS:
         raise ConfigError(f"QA_SLACK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
-    return SlackConfig(bot_token, app_token, secret, api_url.rstrip("/") + "/", LOG_LEVELS[level])
+    return SlackConfig(bot_token, app_token, secret, api_url.rstrip("/") + "/", LOG_LEVELS[level], read_access(env))

@@ -23,23 +23,30 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from adapters.slack import blocks as sb
+from adapters.slack.claims import Claims
+from adapters.slack.config import Access
 from adapters.slack.logs import _bolt_logger
 from adapters.slack.memory import HISTORY_TURNS, LRU, MAX_ANSWERS, MAX_SEEN, MAX_THREADS, Seen, Turn
-from adapters.slack.webapi import SlackConnectionError, SlackUnreachable, api_failure, one_line
+from adapters.slack.replies import post_once
+from adapters.slack.webapi import SlackConnectionError, SlackUnreachable, api_failure, one_line, posting_client
 from qa.answering.answer import Answer
 from qa.bot import Bot
 from qa.config import Settings
 from qa.errors import QAError
 
 log = logging.getLogger("qa.slack")
+NOT_ENABLED = "I am not enabled here. Ask the people who run me where I answer."
 
 
 class SlackQA:
     """The Bolt app and what it remembers: thread histories, answers posted, events already seen."""
 
     def __init__(self, bot: Bot, client: WebClient, *, signing_secret: str | None = None,
-                 token_verification: bool = True, workers: int = 4) -> None:
+                 token_verification: bool = True, workers: int = 4, claims: Claims | None = None,
+                 access: Access | None = None) -> None:
         self.bot = bot
+        self.claims = claims  # shared with the other replicas: the first to claim an event answers it
+        self.access = access or Access()
         self.settings: Settings = bot.settings
         self.history: LRU[tuple[str, str | None], tuple[Turn, ...]] = LRU(MAX_THREADS)
         self.answers: LRU[str, Answer] = LRU(MAX_ANSWERS)  # answers posted, for their buttons
@@ -67,6 +74,7 @@ class SlackQA:
             raise SlackConnectionError(f"cannot reach the Slack API at {client.base_url}: {exc.reason}") from None
         except (urllib.error.URLError, OSError) as exc:  # a plain WebClient
             raise SlackConnectionError(f"cannot reach the Slack API at {client.base_url}: {one_line(exc)}") from None
+        self.poster = posting_client(client)
         self._register()
 
     # ----------------------------------------------------------------- plumbing
@@ -81,6 +89,12 @@ class SlackQA:
         app.action(sb.ACTION_NOT_HELPFUL)(self._on_feedback)
         app.action(sb.ACTION_MORE)(self._on_more)
         app.action(sb.ACTION_SHARE)(self._on_share)
+        app.event(re.compile(".*"))(self._on_other_event)  # after the rest: any event nobody else handles
+
+    @staticmethod
+    def _on_other_event(event: dict[str, Any]) -> None:
+        """An event type the bot does not answer (Bolt would log a many-line suggestion): one debug line."""
+        log.debug("ignored a %r event", event.get("type") if isinstance(event, dict) else type(event).__name__)
 
     def submit(self, fn: Callable[..., None], *args: Any, what: str = "answering") -> None:
         """Run `fn(*args)` in the pool, logging (not raising) what goes wrong; `what` names the job in the log."""
@@ -119,9 +133,12 @@ class SlackQA:
     def client(self) -> WebClient:
         return self.app.client
 
-    @staticmethod
-    def _skip_retries(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
-        """Slack resends an event it thinks was missed; the first delivery is already being answered."""
+    def _skip_retries(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """Slack resends an event it thinks was missed. With claims, the redelivery is handled like the first
+        one and answered only if nobody claimed the event (the first delivery may have reached a replica
+        that died); without them, the first delivery is taken to be answered already."""
+        if self.claims is not None:
+            return next()
         values = req.headers.get("x-slack-retry-num") or []
         try:
             attempt = int(values[0]) if values else 0
@@ -136,35 +153,85 @@ class SlackQA:
         return bool(event.get("bot_id") or event.get("bot_profile") or event.get("subtype") == "bot_message"
                     or (event.get("user") and event.get("user") == context.bot_user_id))
 
-    def _first_delivery(self, body: dict[str, Any], event: dict[str, Any]) -> bool:
+    def _first_delivery(self, body: dict[str, Any], event: dict[str, Any]) -> str | None:
+        """The key of this question (its message) when this process is the first to see it, else None.
+
+        A message can come as several events (a mention in a DM is also a message) and each event can be
+        delivered several times; the message is the unit answered once, claimed in `claims` when shared."""
         keys: list[Hashable] = []
         if body.get("event_id"):
             keys.append(("event", body["event_id"]))
-        if event.get("channel") and event.get("ts"):
-            keys.append(("message", event["channel"], event["ts"]))
-        return self.seen.add_new(*keys) if keys else True
+        keys.append(("message", event["channel"], event["ts"]))
+        if not self.seen.add_new(*keys):
+            return None
+        key = f"message:{event['channel']}:{event['ts']}"
+        if self.claims is not None:
+            try:
+                if not self.claims.claim(key):
+                    return None
+            except QAError as exc:  # the shared claims are down: answer rather than lose the question
+                log.error("cannot claim %s (%s): answering anyway", key, exc)
+        return key
+
+    def _malformed(self, event: dict[str, Any], what: str) -> bool:
+        """True (and one log line) for an event this bot cannot answer: no channel, user or timestamp, or
+        fields of the wrong type."""
+        problems = [name for name in ("channel", "user", "ts") if not isinstance(event.get(name), str) or not event[name]]
+        if not isinstance(event.get("text", ""), str):
+            problems.append("text")
+        if event.get("thread_ts") is not None and not isinstance(event.get("thread_ts"), str):
+            problems.append("thread_ts")
+        if problems:
+            log.warning("ignored a malformed %s event (bad or missing %s)", what, ", ".join(problems))
+        return bool(problems)
+
+    def _refuse(self, channel: str, user: str, thread_ts: str | None) -> None:
+        """Tell the asker, once and privately, that the bot does not answer here; no article text is sent."""
+        log.info("not enabled in %s for %s: refused", channel, user)
+        blocks, text = sb.notice(NOT_ENABLED)
+        self.client.chat_postEphemeral(channel=channel, user=user, blocks=blocks, text=text, thread_ts=thread_ts)
 
     # ----------------------------------------------------------------- events
 
     def _on_mention(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-        if self._from_a_bot(event, context) or not self._first_delivery(body, event):
+        if self._from_a_bot(event, context) or self._malformed(event, "app_mention"):
+            return
+        key = self._first_delivery(body, event)
+        if key is None:
+            return
+        thread = event.get("thread_ts") or event["ts"]
+        direct = event.get("channel_type") == "im" or event["channel"].startswith("D")
+        if not self.access.allows(event["channel"], event["user"], direct):
+            self.submit(self._refuse, event["channel"], event["user"], thread,
+                        what=f"refusing a mention in {event['channel']}")
             return
         question = sb.clean_question(event.get("text", ""), context.bot_user_id)
-        thread = event.get("thread_ts") or event["ts"]
-        self.submit(self.answer_in_conversation, event["channel"], thread, event["ts"], question,
+        self.submit(self.answer_in_conversation, event["channel"], thread, event["ts"], question, key,
                     what=f"answering a mention in {event['channel']}")
 
     def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or self._from_a_bot(event, context):
             return
-        if not self._first_delivery(body, event):
+        if self._malformed(event, "message"):
+            return
+        key = self._first_delivery(body, event)
+        if key is None:
+            return
+        if not self.access.allows(event["channel"], event["user"], True):
+            self.submit(self._refuse, event["channel"], event["user"], event.get("thread_ts"),
+                        what=f"refusing a direct message in {event['channel']}")
             return
         question = sb.clean_question(event.get("text", ""), context.bot_user_id)
         # a direct message is one conversation; a thread inside it is its own
         self.submit(self.answer_in_conversation, event["channel"], event.get("thread_ts"), event["ts"], question,
-                    what=f"answering a direct message in {event['channel']}")
+                    key, what=f"answering a direct message in {event['channel']}")
 
     def _on_command(self, ack: Callable[..., None], command: dict[str, Any]) -> None:
+        channel, user = str(command.get("channel_id") or ""), str(command.get("user_id") or "")
+        if not self.access.allows(channel, user, channel.startswith("D")):
+            log.info("not enabled in %s for %s: refused /ask", channel, user)
+            ack(text=NOT_ENABLED)
+            return
         question = sb.clean_question(command.get("text", ""))
         if not question:
             ack(text=f"Usage: {sb.escape(command.get('command') or '/ask')} QUESTION — {sb.escape(sb.HELP_TEXT)}")
@@ -210,24 +277,29 @@ class SlackQA:
             log.exception("answering %r failed", question)
             return "Sorry, something went wrong while answering; the details are in the bot's log."
 
-    def answer_in_conversation(self, channel: str, thread_ts: str | None, msg_ts: str, question: str) -> None:
-        """Answer a mention or a direct message, in the context of its thread, in that thread."""
+    def answer_in_conversation(self, channel: str, thread_ts: str | None, msg_ts: str, question: str,
+                               event_key: str | None = None) -> None:
+        """Answer a mention or a direct message, in the context of its thread, in that thread, once: the reply
+        carries `event_key` (the question's message) in its metadata (see `adapters.slack.replies`)."""
         self._react(channel, msg_ts)
+        event_key = event_key or f"message:{channel}:{msg_ts}"
+
+        def post(blocks: list[dict[str, Any]], text: str, **extra: Any) -> None:
+            post_once(self.poster, self.client, event_key, channel=channel, thread_ts=thread_ts, after_ts=msg_ts,
+                      blocks=blocks, text=text, **extra)
+
         if not question:
-            blocks, text = sb.notice(sb.escape(sb.HELP_TEXT))
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=text)
+            post(*sb.notice(sb.escape(sb.HELP_TEXT)))
             return
         key = (channel, thread_ts)
         answer = self._ask(question, list(self.history.get(key) or ()))
         if isinstance(answer, str):
-            blocks, text = sb.notice(answer)
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=text)
+            post(*sb.notice(answer))
             return
         turn: Turn = (answer.asked_as or answer.question, answer.answer)
         self.history.update(key, lambda: (), lambda turns: (turns + (turn,))[-HISTORY_TURNS:])
         blocks, text = sb.answer_blocks(answer, self._remember(answer))
-        self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks, text=text,
-                                     unfurl_links=False, unfurl_media=False)
+        post(blocks, text, unfurl_links=False, unfurl_media=False)
 
     def _tell(self, channel: str, user: str, blocks: list[dict[str, Any]], text: str,
               thread_ts: str | None = None, response_url: str | None = None) -> None:

@@ -9,7 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
+from adapters.slack.webapi import one_line
 from qa.errors import ConfigError
 
 log = logging.getLogger("qa.slack")
@@ -23,9 +25,11 @@ class SlackHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, path: str = EVENTS_PATH) -> None:
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, path: str = EVENTS_PATH,
+                 signing_secret: str | None = None) -> None:
         self.app = app
         self.path = path
+        self.signing_secret = signing_secret  # checks what Bolt cannot read (see _Handler._malformed)
         super().__init__((host, port), _Handler)
 
     @property
@@ -62,8 +66,28 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str | Sequence[str]] = {}
         for k, v in self.headers.items():
             headers[k.lower()] = [*headers.get(k.lower(), []), v]
-        resp = self.server.app.dispatch(BoltRequest(body=body, query=query, headers=headers))
+        try:
+            request = BoltRequest(body=body, query=query, headers=headers)
+        except Exception as exc:  # Bolt reads the payload's fields as it builds the request: wrong types fail it
+            self._malformed(body, headers, exc)
+            return
+        resp = self.server.app.dispatch(request)
         self._send(resp.status, resp.headers, resp.body)
+
+    def _malformed(self, body: str, headers: Mapping[str, Any], exc: Exception) -> None:
+        """A payload Bolt cannot even read: acknowledged (so Slack does not resend it) when it is signed, and
+        logged in one line; refused when it is not."""
+        def first(name: str) -> str:
+            value = headers.get(name) or [""]
+            return str(value[0] if isinstance(value, list) else value)
+
+        secret = self.server.signing_secret
+        if secret and not SignatureVerifier(secret).is_valid(body, first("x-slack-request-timestamp"),
+                                                              first("x-slack-signature")):
+            self._send(401, {}, "invalid request")
+            return
+        log.warning("ignored a malformed request (%s: %s)", type(exc).__name__, one_line(exc))
+        self._send(200, {}, "")
 
     def do_GET(self) -> None:  # noqa: N802
         self._send(200 if self.path == "/health" else 404, {}, "ok" if self.path == "/health" else "not found")
@@ -81,9 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def serve_http(app: App, host: str = "127.0.0.1", port: int = 0) -> SlackHTTPServer:
+def serve_http(app: App, host: str = "127.0.0.1", port: int = 0,
+               signing_secret: str | None = None) -> SlackHTTPServer:
     """A server bound to (host, port), not yet serving: call `serve_forever()` (in a thread for tests)."""
     try:
-        return SlackHTTPServer(app, host, port)
+        return SlackHTTPServer(app, host, port, signing_secret=signing_secret)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

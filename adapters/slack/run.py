@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from adapters.slack.claims import claims_for
 from adapters.slack.config import SlackConfig, read_config
 from adapters.slack.handlers import SlackQA
 from adapters.slack.http import EVENTS_PATH, serve_http
@@ -58,8 +59,9 @@ def run_slack(settings: Settings, http: bool = False, port: int = 3000, env: Map
     bot = Bot(settings)
     bot.check_index()  # a missing, damaged or mismatched index fails now, not at the first question
     # the credentials and the port are checked before the slow part: loading the model and the index
-    qa_app = SlackQA(bot, web_client(cfg.bot_token, cfg.api_url), signing_secret=cfg.signing_secret)
-    server = serve_http(qa_app.app, "0.0.0.0", port) if http else None
+    qa_app = SlackQA(bot, web_client(cfg.bot_token, cfg.api_url), signing_secret=cfg.signing_secret,
+                     claims=claims_for(settings), access=cfg.access)
+    server = serve_http(qa_app.app, "0.0.0.0", port, cfg.signing_secret) if http else None
     try:
         load_bot(bot, console)
         if threading.current_thread() is threading.main_thread():

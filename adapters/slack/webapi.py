@@ -82,8 +82,8 @@ def retry_handlers(retries: int = API_RETRIES, max_wait: float = MAX_RETRY_AFTER
     Retried: a 429 after its Retry-After (when that is at most `max_wait` s), a 500 or 503, and a
     connection that failed, was reset or timed out, these two with backoff (0.5 s, then 1 s, plus up
     to 1 s of jitter). The handlers share one count per call, so a call is tried 1 + `retries` times.
-    A timed-out chat.postMessage that Slack did carry out is posted twice on retry: Slack offers no
-    idempotency key, and a lost answer is worse than a repeated one.
+    Answers are not posted through these (a timed-out post may have been carried out): see
+    `posting_client` and `adapters.slack.replies.post_once`.
     """
     return [
         _BoundedRateLimitRetry(retries, max_wait),
@@ -110,6 +110,14 @@ def web_client(token: str, base_url: str = DEFAULT_API_URL, *, timeout: int = AP
     """The Web API client the bot uses: a timeout on every call and slack_sdk's retry handlers, bounded."""
     return SlackClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=retry_handlers(retries, max_wait),
                        logger=api_logger())
+
+
+def posting_client(client: WebClient) -> SlackClient:
+    """A client like `client` whose only retry is after a short rate limit: a post that timed out or failed
+    on Slack's side may have been carried out, so whether to post again is decided by looking (post_once)."""
+    keep: list[RetryHandler] = [h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)]
+    return SlackClient(token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=keep,
+                       logger=client.logger)
 
 
 def api_failure(exc: BaseException) -> str:

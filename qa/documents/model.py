@@ -17,6 +17,10 @@ class Block:
     char_end: int
     section: str | None
     page: int | None = None  # 1-based page of a PDF; lines then count from the top of that page
+    # Markdown only, where markup was removed from `text`: for each character of `text`, where its source
+    # starts and ends in the document's text (a link's text spans its whole `[...](...)`)
+    starts: tuple[int, ...] | None = None
+    ends: tuple[int, ...] | None = None
 
 
 @dataclass

@@ -59,6 +59,44 @@ def _is_headline(text: str, blocks_before: list[Block]) -> bool:
     return 0 < word_count(text) <= 25 and not _SENTENCE_END.search(text)
 
 
+def _unmark(content: str, where: list[int]) -> tuple[str, list[int], list[int]]:
+    """Markdown `content`, whose character k lies at `where[k]` in the document, without its heading marks
+    and inline markup, with the source start and end of each remaining character."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def keep(a: int, b: int, open_at: int | None = None, close_at: int | None = None) -> None:
+        for k in range(a, b):
+            chars.append(content[k])
+            starts.append(where[open_at if k == a and open_at is not None else k])
+            ends.append(where[close_at - 1] + 1 if k == b - 1 and close_at is not None else where[k] + 1)
+
+    heading = _MD_HEADING.match(content)
+    i = heading.end() if heading else 0
+    for m in _MD_INLINE.finditer(content, i):
+        keep(i, m.start())
+        if m.group(1):  # a link's or image's text stands for the whole construct
+            keep(m.start(1), m.end(1), open_at=m.start(), close_at=m.end())
+        i = m.end()
+    keep(i, len(content))
+    text = "".join(chars)
+    left, right = len(text) - len(text.lstrip()), len(text.rstrip())
+    return text[left:right], starts[left:right], ends[left:right]
+
+
+def _unmark_blocks(blocks: list[Block], raw: dict[int, tuple[str, list[int]]]) -> list[Block]:
+    """Markdown blocks with their text unmarked as whole paragraphs (inline markup may run over a line
+    break), each character mapped back to its source."""
+    out = []
+    for i, b in enumerate(blocks):
+        text, starts, ends = _unmark(*raw[i])
+        if text:
+            out.append(Block(text, b.line_start, b.line_end, starts[0], ends[-1], b.section, starts=tuple(starts),
+                             ends=tuple(ends)))
+    return out
+
+
 def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
     """Parse a plain-text (or Markdown) article in the news format the seeds use.
 
@@ -73,6 +111,7 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
     in_link_list = False
     in_front_matter = False
     previous_line = ""  # the last line of article text, as read
+    md_source: dict[int, tuple[str, list[int]]] = {}  # Markdown: each block's source text and offsets, markup kept
     for number, raw in enumerate(lines, start=1):
         start = offset
         offset += len(raw)
@@ -100,8 +139,15 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
             in_link_list = False
             continue
         is_md_heading = markdown and bool(_MD_HEADING.match(content))
+        raw_content, raw_where = content, []
         if markdown:
-            content = _MD_INLINE.sub(lambda mm: mm.group(1) or "", _MD_HEADING.sub("", content)).strip()
+            first = start + lead + (len(line[lead:]) - len(line[lead:].lstrip()))
+            raw_where = list(range(first, first + len(content)))
+            if (raw_bullet := _BULLET.match(raw_content)) and not is_md_heading:
+                raw_content, raw_where = raw_content[raw_bullet.end():], raw_where[raw_bullet.end():]
+            content = _unmark(content, list(range(len(content))))[0]
+            if not content:
+                continue
         bullet = _BULLET.match(content)
         if bullet:
             lead += bullet.end()
@@ -119,6 +165,7 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
         if doc.title is None and not running_on and _is_headline(content, doc.blocks):
             doc.title = content
             doc.blocks.clear()  # a kicker line above the headline is not article text
+            md_source.clear()
             continue
         if is_md_heading or (not running_on and _is_heading(content)):
             section = content
@@ -126,11 +173,20 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
         char_start = start + lead + (len(line[lead:]) - len(line[lead:].lstrip()))
         char_end = start + len(line.rstrip())  # the source line's end, also where markup was removed
         prev = doc.blocks[-1] if doc.blocks else None
-        if prev is not None and prev.line_end == number - 1 and _continues(prev.text, previous_line, content):
+        list_item = markdown and bullet is not None  # a Markdown list item starts a paragraph of its own
+        if (prev is not None and prev.line_end == number - 1 and not list_item
+                and _continues(prev.text, previous_line, content)):
             # a paragraph wrapped over several lines: one block, so sentences are not cut
             text = doc.text[prev.char_start:char_end] if not markdown else prev.text + " " + content
             doc.blocks[-1] = Block(text, prev.line_start, number, prev.char_start, char_end, prev.section)
+            if markdown:  # the space that joins the lines stands for the line break between them
+                joined, where = md_source[len(doc.blocks) - 1]
+                md_source[len(doc.blocks) - 1] = (joined + " " + raw_content, [*where, where[-1] + 1, *raw_where])
         else:
             doc.blocks.append(Block(content, number, number, char_start, char_end, section))
+            if markdown:
+                md_source[len(doc.blocks) - 1] = (raw_content, raw_where)
         previous_line = content
+    if markdown:
+        doc.blocks = _unmark_blocks(doc.blocks, md_source)
     return doc

@@ -60,6 +60,7 @@ class Fault:
     status: int = 500  # the HTTP status; 0: no answer at all, the connection is closed after `hold`
     retry_after: int | None = None  # the Retry-After header, in seconds
     hold: float = 0.0  # seconds before answering (or closing)
+    carry_out: bool = False  # do what was asked first (post the message), then fail to answer
 
 
 class SlackAPIServer:
@@ -74,6 +75,7 @@ class SlackAPIServer:
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
         self.faults: dict[str, deque[Fault]] = {}  # method -> how its next calls fail, one each
         self.socket_mode: SocketModeServer | None = None  # what apps.connections.open hands out
+        self.posted: list[dict[str, Any]] = []  # messages chat.postMessage carried out, for conversations.*
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         server = self
@@ -105,6 +107,12 @@ class SlackAPIServer:
                     return
                 method = path.rsplit("/", 1)[-1]
                 fault = server._next_fault(method)
+                if fault is not None and fault.carry_out:  # done, but the answer never reaches the client
+                    server._record(Call(method, params, token, path))
+                    server.answer(method, params)
+                    time.sleep(fault.hold)
+                    self.close_connection = True
+                    return
                 if fault is not None:
                     self._fail(fault, Call(method, params, token, path, status=fault.status))
                     return
@@ -178,7 +186,11 @@ class SlackAPIServer:
             return {"ok": True, "url": "https://qa-test.slack.com/", "team": "QA Test", "user": "qa",
                     "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
                     "is_enterprise_install": False}
+        if method in ("conversations.replies", "conversations.history"):
+            return {"ok": True, "has_more": False, "messages": self._posted(params)}
         if method == "chat.postMessage":
+            with self._cond:
+                self.posted.append({**params, "ts": ts})
             return {"ok": True, "channel": params.get("channel"), "ts": ts,
                     "message": {"type": "message", "text": params.get("text"), "ts": ts, "bot_id": self.bot_id,
                                 "user": self.bot_user_id, "thread_ts": params.get("thread_ts")}}
@@ -190,7 +202,30 @@ class SlackAPIServer:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         return {"ok": True}
 
+    def _posted(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The messages posted in a channel (a thread's, for conversations.replies), as Slack lists them:
+        with their metadata when include_all_metadata is asked for."""
+        thread = params.get("ts")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._cond:
+            found = [m for m in self.posted if m.get("channel") == params.get("channel")
+                     and (thread is None or m.get("thread_ts") == thread or m["ts"] == thread)]
+        out = []
+        for m in found:
+            message = {"type": "message", "ts": m["ts"], "text": m.get("text"), "bot_id": self.bot_id,
+                       "user": self.bot_user_id, "thread_ts": m.get("thread_ts")}
+            metadata = m.get("metadata")
+            if with_metadata and metadata:
+                message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+            out.append(message)
+        return out
+
     # ------------------------------------------------------------------ faults
+
+    def post_then_stall(self, method: str, times: int, seconds: float) -> None:
+        """The next `times` calls to `method` are carried out (a message is posted), but their answer never
+        comes: the connection is held `seconds`, past the client's timeout, then closed."""
+        self._script(method, [Fault(0, hold=seconds, carry_out=True)] * times)
 
     def fail(self, method: str, times: int, status: int = 500, retry_after: int | None = None) -> None:
         """The next `times` calls to `method` get HTTP `status` (429: with `retry_after`) and are not carried out."""
@@ -219,6 +254,7 @@ class SlackAPIServer:
     def reset(self) -> None:
         with self._cond:
             self.calls.clear()
+            self.posted.clear()
             self.errors.clear()
             self.delays.clear()
             self.faults.clear()

@@ -220,7 +220,8 @@ def test_manifest_declares_what_the_bot_uses() -> None:
     yaml = pytest.importorskip("yaml")
     manifest = yaml.safe_load((ROOT / "adapters" / "slack" / "manifest.yml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "commands", "im:history", "im:read", "reactions:write"} <= scopes
+    assert {"app_mentions:read", "chat:write", "commands", "im:history", "im:read", "reactions:write",
+            "channels:history", "groups:history", "mpim:history"} <= scopes  # history: looking before re-posting
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
