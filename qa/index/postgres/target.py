@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from qa.errors import IndexMissingError
-from qa.index.postgres.connection import DEFAULT_SCHEMA, connect, describe, errors, installed, lock_key
+from qa.index.postgres.connection import DEFAULT_SCHEMA, connect, describe, errors, installed, lock_key, sql
 from qa.index.postgres.store import PgStore
 from qa.index.postgres.writer import PgWriter
 
@@ -35,9 +35,19 @@ class PostgresIndex:
     def writer(self, rebuild: bool = False) -> Iterator[PgWriter]:
         conn = connect(self.dsn)
         try:
-            with errors(self.dsn), conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock_key(self.schema)])
-                yield PgWriter(conn, self.schema, describe(self.dsn), rebuild)
+            with errors(self.dsn):
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock_key(self.schema)])
+                    writer = PgWriter(conn, self.schema, describe(self.dsn), rebuild)
+                    yield writer
+                    if writer.staging is not None and writer.retired is None:  # nothing was committed
+                        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                            sql.Identifier(writer.staging)))
+                if writer.retired is not None:
+                    # after the swap is committed: waits only for the questions still reading the old tables
+                    with conn.transaction():
+                        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                            sql.Identifier(writer.retired)))
         finally:
             conn.close()
 

@@ -10,10 +10,11 @@ import numpy as np
 
 from qa.documents import Document
 from qa.index.contract import DocumentRecord, IndexInfo
-from qa.index.postgres.connection import psycopg
+from qa.index.postgres.connection import psycopg, sql
 from qa.index.postgres.encoding import le32, tsvector, vector_text
 from qa.index.postgres.schema import (
     HNSW_INDEX,
+    TABLES,
     bump_generation,
     create_tables,
     drop_tables,
@@ -69,23 +70,42 @@ def _delete(conn: psycopg.Connection[Any], sources: list[str], delta: Delta) -> 
     conn.execute("DELETE FROM documents WHERE source = ANY(%s)", [sources])
 
 
+def _only_ours(conn: psycopg.Connection[Any], schema: str) -> bool:
+    """Whether `schema` holds the store's tables and nothing else (so it may be swapped as a whole)."""
+    rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema])
+    return {str(r[0]) for r in rows.fetchall()} <= set(TABLES)
+
+
 class PgWriter:
-    """One ingest into the store's `schema` on `conn`, inside the caller's transaction (an `IndexWriter`)."""
+    """One ingest into the store's `schema` on `conn`, inside the caller's transaction (an `IndexWriter`).
+
+    A rebuild writes a new schema beside the live one and swaps the two at commit, so readers answer from
+    the old store until the commit and from the new one after it; the old schema is dropped afterwards
+    (`retired`), by the caller, once the swap is committed.
+    """
 
     def __init__(self, conn: psycopg.Connection[Any], schema: str, where: str, rebuild: bool) -> None:
         self.conn = conn
         self.where = f"{where} (schema {schema})"
+        self._schema = schema
         self._installed = enter_schema(conn, schema, where)
         self._existing: IndexInfo | None = None
         self._documents: dict[str, DocumentRecord] = {}
         self._dropped: list[str] = []
+        self.staging: str | None = None  # the schema a rebuild writes, swapped in at commit
+        self.retired: str | None = None  # the old schema, once swapped out
         if self._installed and rebuild:
             try:
                 with conn.transaction():  # a savepoint: tables of another layout must not abort the ingest
                     self._dropped = list(documents(conn))
             except psycopg.Error:
                 pass
-            drop_tables(conn, schema)
+            if _only_ours(conn, schema):
+                self.staging = f"{schema}__rebuild"
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.staging)))
+                enter_schema(conn, self.staging, where)
+            else:  # other tables share the schema: rebuild in place (readers wait for the commit)
+                drop_tables(conn, schema)
             self._installed = False
         elif self._installed:
             self._existing = info(read_meta(conn, where))
@@ -143,6 +163,26 @@ class PgWriter:
             self.conn.execute("ANALYZE passages")  # the planner's row estimates decide whether the indexes are used
         self._delta.apply(self.conn)
         bump_generation(self.conn)
+        if self.staging is not None:
+            self._swap_in(self.staging)
+
+    def _swap_in(self, staging: str) -> None:
+        """Make the rebuilt schema the live one: renames only, at the very end of the transaction."""
+        live = sql.Identifier(self._schema)
+        try:
+            with self.conn.transaction():
+                row = self.conn.execute(sql.SQL("SELECT generation FROM {}").format(
+                    sql.Identifier(self._schema, "qa_schema"))).fetchone()
+            before = int(row[0]) if row else 0
+        except psycopg.Error:
+            before = 0
+        # readers compare generations: the new store's must differ from every one the old store had
+        self.conn.execute("UPDATE qa_schema SET generation = %s", [before + 1])
+        self.retired = f"{self._schema}__old"
+        self.conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.retired)))
+        self.conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(live, sql.Identifier(self.retired)))
+        self.conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(staging), live))
+        enter_schema(self.conn, self._schema, self.where)
 
     def passage_count(self) -> int:
         if not self._installed:
