@@ -100,14 +100,16 @@ class Bot:
 
     def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
         """Incrementally ingest `paths` into the configured index; the next question opens the new one."""
-        report = ingest_paths(paths, self.target, self._ingest_embedder(), rebuild=rebuild, progress=progress)
+        report = ingest_paths(paths, self.target, self._ingest_embedder(), rebuild=rebuild, progress=progress,
+                              vectors=self.settings.vectors)
         with self._lock:
             self._checked = 0.0  # look for the new generation at the next question
         return report
 
     def ingest_changed(self, changed: set[Path], progress: Progress | None = None) -> IngestReport:
         """Ingest only files and folders that changed (see `qa.index.pipeline.ingest_changes`)."""
-        report = ingest_changes(changed, self.target, self._ingest_embedder(), progress=progress)
+        report = ingest_changes(changed, self.target, self._ingest_embedder(), progress=progress,
+                                vectors=self.settings.vectors)
         with self._lock:
             self._checked = 0.0
         return report

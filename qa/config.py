@@ -16,6 +16,11 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_BACKEND = "onnx"
 # Who picks the quoted sentence: the cross-encoder reader, or the retrieval's own sentence scores alone.
 READERS = ("cross-encoder", "none")
+# How an ingest makes a passage's vectors: "full" runs the passage, each sentence and each window through the
+# model; "sentences" runs each sentence once and derives the windows and the passage from them (about three
+# times fewer tokens, the same answers on both question sets, but weaker at telling that two articles carry
+# the same passage: see README "Speed and scale"), so it is opt-in
+VECTORS = ("full", "sentences")
 DEFAULT_READER = "cross-encoder"
 
 
@@ -52,6 +57,7 @@ class Settings:
     store: str | None = None  # a postgresql:// address: the passages live there instead of in index_dir
     reader: str = DEFAULT_READER
     reader_model: str | None = None  # a cross-encoder folder; None: the bundled one
+    vectors: str = VECTORS[0]
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -80,6 +86,7 @@ def resolve(
     store: str | None = None,
     reader: str | None = None,
     reader_model: str | None = None,
+    vectors: str | None = None,
 ) -> Settings:
     """Build settings from flags (arguments), then `QA_*` environment variables, then defaults."""
     env = os.environ if env is None else env
@@ -102,6 +109,9 @@ def resolve(
         raise ConfigError(f"reader must be one of {', '.join(READERS)}, got {reader_v!r}")
     reader_model_v = reader_model if reader_model is not None else env.get("QA_READER_MODEL") or None
     state = Path(env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")) / "qa"
+    vectors_v = (vectors or env.get("QA_VECTORS") or VECTORS[0]).lower()
+    if vectors_v not in VECTORS:
+        raise ConfigError(f"vectors must be one of {', '.join(VECTORS)}, got {vectors_v!r}")
     return Settings(
         index_dir=index_dir,
         model=model or env.get("QA_MODEL") or DEFAULT_MODEL,
@@ -116,4 +126,5 @@ def resolve(
         store=store_v,
         reader=reader_v,
         reader_model=str(Path(reader_model_v).expanduser()) if reader_model_v else None,
+        vectors=vectors_v,
     )

@@ -32,7 +32,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _shared_cach
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(_shared_cache))
     for var in ("QA_INDEX", "QA_MODEL", "QA_K", "QA_MODE", "QA_CORPUS", "QA_HISTORY", "QA_FEEDBACK_LOG",
-                "QA_STORE", "QA_BACKEND", "QA_CACHE_DIR", "QA_SLACK_LOG_LEVEL"):
+                "QA_STORE", "QA_BACKEND", "QA_CACHE_DIR", "QA_SLACK_LOG_LEVEL", "QA_VECTORS"):
         monkeypatch.delenv(var, raising=False)
 
 

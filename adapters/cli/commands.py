@@ -40,7 +40,8 @@ def settings_from(args: argparse.Namespace) -> config.Settings:
     return config.resolve(index=getattr(args, "index", None), model=getattr(args, "model", None),
                           k=getattr(args, "k", None), mode=getattr(args, "mode", None),
                           backend=getattr(args, "backend", None), store=getattr(args, "store", None),
-                          reader=getattr(args, "reader", None), reader_model=getattr(args, "reader_model", None))
+                          reader=getattr(args, "reader", None), reader_model=getattr(args, "reader_model", None),
+                          vectors=getattr(args, "vectors", None))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

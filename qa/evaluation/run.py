@@ -61,7 +61,7 @@ def evaluate_file(path: Path, settings: Settings, *, split: str = "all", k: int 
         else:
             target = LocalIndex(eval_index_dir(path, f"{settings.model}:{vector_kind(settings.backend)}"))
         status(f"Indexing {len(qset.documents)} documents of {path.name} into the {target.where}…")
-        ingest_documents(qset.documents, target, embedder, roots=[])
+        ingest_documents(qset.documents, target, embedder, roots=[], vectors=settings.vectors)
     else:
         bot = Bot(settings, embedder)
         bot.build_if_missing()

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.documents import Document, find_files, load_path
+from qa.documents import Document, find_files, load_path, word_count
 from qa.documents.feeds import feed_of
 from qa.embedding import Embedder, backend_of, vector_kind
 from qa.errors import ModelMismatchError, SourceError
@@ -76,6 +76,40 @@ def plan_changes(indexed: Mapping[str, Any], docs: list[Document], roots: Iterab
     return keep, fresh
 
 
+def _normalised(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def embed_sentences_once(passages: list[Passage], embedder: Embedder, progress: Progress | None = None,
+                         batch: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The passage, sentence and window vectors with each sentence through the model once. A window's vector
+    is the mean of its sentences' vectors and a passage's the mean of its sentences' and its section
+    heading's, each weighted by its number of words: as mean pooling weighs the tokens of a whole text."""
+    dim = embedder.dim
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for i in range(0, len(passages), batch):
+        chunk = passages[i:i + batch]
+        sentences = [sentence_texts(p) for p in chunk]
+        unique = list(dict.fromkeys([s for ss in sentences for s in ss] + [p.section for p in chunk if p.section]))
+        vectors = embedder.encode(unique).reshape(-1, dim)
+        row = {t: r for r, t in enumerate(unique)}
+        for p, ss in zip(chunk, sentences, strict=True):
+            sv = vectors[[row[s] for s in ss]]
+            weights = np.array([max(1, word_count(s)) for s in ss], dtype=np.float32)[:, None]
+            weighted = sv * weights
+            windows = [weighted[max(0, j - 1):j + 2].sum(axis=0) for j in range(len(ss))]
+            whole = weighted.sum(axis=0)
+            if p.section:
+                whole = whole + vectors[row[p.section]] * max(1, word_count(p.section))
+            parts[0].append(_normalised(whole)[None, :])
+            parts[1].append(sv)
+            parts[2].append(_normalised(np.vstack(windows)))
+        if progress:
+            progress(i + len(chunk), len(passages))
+    pv, sv, wv = (np.concatenate(p).reshape(-1, dim) if p else np.zeros((0, dim), dtype=np.float32) for p in parts)
+    return pv, sv, wv
+
+
 def embed_passages(passages: list[Passage], embedder: Embedder, progress: Progress | None = None,
                    batch: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Embed passages, their sentences and their sentence windows, in batches, reporting progress.
@@ -125,8 +159,9 @@ def ingest_documents(
     progress: Progress | None = None,
     report: IngestReport | None = None,
     protect: set[str] | None = None,
+    vectors: str = "full",
 ) -> IngestReport:
-    """Bring the index at `target` up to date with `docs`.
+    """Bring the index at `target` up to date with `docs` (`vectors`: see `qa.config.VECTORS`).
 
     Documents whose content hash is unchanged keep their vectors; indexed documents under one of
     `roots` that are not in `docs` are removed (unless in `protect`: files that could not be read this
@@ -151,7 +186,8 @@ def ingest_documents(
                 if progress is not None:
                     def step(done: int, _n: int, offset: int = start) -> None:
                         progress(offset + done, len(flat))
-                writer.add_vectors(chunk, *embed_passages(chunk, embedder, step))
+                embed = embed_sentences_once if vectors == "sentences" else embed_passages
+                writer.add_vectors(chunk, *embed(chunk, embedder, step))
             writer.commit()
         given = {d.source for d in docs}
         report.removed.extend(s for s in writer.dropped() if s not in given)
@@ -191,6 +227,7 @@ def ingest_paths(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    vectors: str = "full",
 ) -> IngestReport:
     """Ingest files and folders (recursively). Bad files are reported in `errors`; the rest are indexed.
 
@@ -201,11 +238,11 @@ def ingest_paths(
     if not docs and not roots:
         return report
     return ingest_documents(docs, target, embedder, roots=roots, rebuild=rebuild, progress=progress,
-                            report=report, protect=keep_absent)
+                            report=report, protect=keep_absent, vectors=vectors)
 
 
 def ingest_changes(changed: set[Path], target: IndexTarget, embedder: Embedder,
-                   progress: Progress | None = None) -> IngestReport:
+                   progress: Progress | None = None, vectors: str = "full") -> IngestReport:
     """Bring the index up to date with files and folders that were added, changed, renamed or deleted:
     those still there are read (a folder, everything under it), and indexed documents under those gone
     are removed. Nothing else in the index is read or touched."""
@@ -214,4 +251,4 @@ def ingest_changes(changed: set[Path], target: IndexTarget, embedder: Embedder,
     docs, _, keep_absent = read_paths(present, report) if present else ([], [], set())
     roots = sorted(changed)
     return ingest_documents(docs, target, embedder, roots=roots, progress=progress, report=report,
-                            protect=keep_absent)
+                            protect=keep_absent, vectors=vectors)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -261,3 +262,22 @@ IngestMachine.TestCase.settings = settings(
     max_examples=50, stateful_step_count=12, deadline=None, suppress_health_check=[HealthCheck.too_slow],
 )
 TestIngestSequences = IngestMachine.TestCase
+
+
+def test_sentence_vectors_once_derives_windows_and_passages_from_them(embedder: Any) -> None:
+    """`--vectors sentences`: each sentence is embedded once; windows and passages are their word-weighted means."""
+    from qa.documents import parse_text, word_count
+    from qa.index.pipeline import embed_passages, embed_sentences_once
+
+    doc = parse_text("/t/a.txt", "Port news\n\nTalks\n\nThe port opened a terminal. It can handle ships. Trade grew fast.\n")
+    (p,) = split_document(doc)
+    pv, sv, wv = embed_sentences_once([p], embedder)
+    full_pv, full_sv, full_wv = embed_passages([p], embedder)
+    assert np.allclose(sv, full_sv, atol=1e-5)  # the sentences are embedded exactly as before
+    w = np.array([word_count(s) for s in p.sentence_texts()], dtype=np.float32)[:, None]
+    first_window = (sv[:2] * w[:2]).sum(axis=0)
+    assert np.allclose(wv[0], first_window / np.linalg.norm(first_window), atol=1e-5)
+    whole = (sv * w).sum(axis=0) + embedder.encode(["Talks"])[0] * 1
+    assert np.allclose(pv[0], whole / np.linalg.norm(whole), atol=1e-5)
+    # close to what embedding the whole texts gives, not the same: hence opt-in
+    assert float(pv[0] @ full_pv[0]) > 0.8 and all(float(a @ b) > 0.8 for a, b in zip(wv, full_wv, strict=True))

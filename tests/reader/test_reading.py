@@ -18,7 +18,7 @@ from qa.index import local as store
 from qa.reader.models import make_reader
 from qa.reader.reading import ReaderWeights, SentenceReader, reader_text
 from qa.retrieval.retriever import Retriever
-from tests.support.paths import DATA
+from tests.support.paths import DATA, SEEDS
 
 CAPTION = "President William Ruto and U.S. President Joe Biden at the White House during Ruto's U.S. state visit"
 
@@ -153,9 +153,11 @@ def test_the_reader_sees_the_title_before_the_sentence() -> None:
     assert reader_text("T", "Damage was high.", "A quake struck.") == "T. Damage was high."
 
 
-def test_without_the_reader_every_answer_is_as_before(retriever: Retriever) -> None:
-    """`--reader none` keeps the answers of the retrieval alone, recorded before the reader existed."""
-    plain = Answerer(retriever)
+def test_without_the_reader_every_answer_is_as_before(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """`--reader none` keeps the answers of the retrieval alone, recorded before the reader existed, on an index
+    whose vectors are made as they were then (`--vectors full`)."""
+    store.ingest_paths([SEEDS], tmp_path / "full", embedder, vectors="full")
+    plain = Answerer(Retriever(store.open_index(tmp_path / "full", model=embedder.name), embedder))
     for line in (DATA / "seeds_answers_no_reader.jsonl").read_text(encoding="utf-8").splitlines():
         before = json.loads(line)
         now = plain.ask(before["question"]).to_json()
