@@ -1,9 +1,10 @@
 """Which bot process answers an event, when several run behind a load balancer: the first to claim the event's
-key. In PostgreSQL (with `--store`) a small table shared by every replica; otherwise an SQLite file beside the
-index, shared by the processes of one machine. Claims older than a day are forgotten."""
+key. In PostgreSQL (with `--store`) a small table shared by every replica; otherwise an SQLite file in the
+state folder, one per index, shared by the processes of one machine. Claims older than a day are forgotten."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -81,4 +82,6 @@ def claims_for(settings: Settings) -> Claims:
     """The claims every replica of this bot shares: in the store's database, or beside the local index."""
     if settings.store:
         return PostgresClaims(settings.store)
-    return SqliteClaims(settings.index_dir.parent / (settings.index_dir.name + "-slack-claims.sqlite"))
+    # in the state folder (beside the feedback log), one file per index: never inside an article folder
+    key = hashlib.sha256(str(settings.index_dir.resolve()).encode()).hexdigest()[:12]
+    return SqliteClaims(settings.feedback_log.parent / f"slack-claims-{key}.sqlite")
