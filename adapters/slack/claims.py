@@ -58,7 +58,9 @@ class PostgresClaims:
         self._dsn = dsn
         self._conn: Any = connect(dsn)
         self._conn.autocommit = True
-        with errors(dsn):
+        # replicas starting together would race on CREATE TABLE IF NOT EXISTS: one at a time
+        with errors(dsn), self._conn.transaction():
+            self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('qa_slack_claims', 0))")
             self._conn.execute("CREATE TABLE IF NOT EXISTS qa_slack_claims "
                                "(key text PRIMARY KEY, claimed timestamptz NOT NULL DEFAULT now())")
         self._lock = threading.Lock()

@@ -176,3 +176,27 @@ def test_malformed_events_are_acknowledged_and_dropped_without_a_traceback(
     ts, _ = slack.mention(HAITI, channel="C0FUZZ")
     replies = api.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == ts, timeout=20)
     assert "38.5 billion" in replies[0].params["text"]
+
+
+def test_replicas_starting_together_share_one_claims_table(pg_database: str) -> None:
+    """Several processes open the PostgreSQL claims at the same moment: none fails, and a key is claimed once."""
+    from adapters.slack.claims import PostgresClaims
+
+    opened: list[PostgresClaims] = []
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            opened.append(PostgresClaims(pg_database))
+        except BaseException as exc:  # a race on CREATE TABLE would show here
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == [] and len(opened) == 6
+    assert [c.claim("message:C1:1.2") for c in opened] == [True] + [False] * 5
+    for c in opened:
+        c.close()
