@@ -50,6 +50,30 @@ def wait_until_settled(paths: set[Path], settle_s: float = SETTLE_S, max_s: floa
         last = now
 
 
+def _folders(roots: list[Path]) -> set[Path]:
+    """Every folder under `roots` (hidden ones and indexes left out), the roots included."""
+    found = set()
+    for root in roots:
+        for folder, subfolders, _ in os.walk(root):
+            found.add(Path(folder))
+            subfolders[:] = [d for d in subfolders if not d.startswith(".") and not is_index_folder(Path(folder, d))]
+    return found
+
+
+def _with_new_folders(files: set[Path], known: set[Path]) -> set[Path]:
+    """`files` plus the outermost new folder above each of them. A folder made and filled at once (copied
+    in, unpacked) is reported late by the file system: the files written before it was watched are never
+    reported, so the whole new folder is read."""
+    out = set(files)
+    for path in files:
+        parent, newest = path.parent, None
+        while parent not in known and parent != parent.parent:
+            newest, parent = parent, parent.parent
+        if newest is not None and parent in known and newest.is_dir():
+            out.add(newest)
+    return out
+
+
 def watch_changes(paths: list[Path], stop: threading.Event | None = None,
                   ignore: list[Path] | None = None) -> Iterator[set[Path]]:
     """The files and folders under `paths` that were added, changed, deleted or renamed, burst by burst,
@@ -64,8 +88,10 @@ def watch_changes(paths: list[Path], stop: threading.Event | None = None,
         path = Path(raw)
         return not _hidden(path, roots) and not any(path == i or i in path.parents for i in ignored)
 
+    known = _folders(roots)
     for changes in watchfiles.watch(*roots, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS,
                                     stop_event=stop, rust_timeout=500, yield_on_timeout=False):
-        files = {Path(raw) for _, raw in changes}
+        files = _with_new_folders({Path(raw) for _, raw in changes}, known)
+        known |= _folders([f for f in files if f.is_dir()])
         wait_until_settled(files)
         yield files

@@ -205,3 +205,17 @@ def test_qa_watch_keeps_a_postgresql_store_in_step(tmp_path: Path, pg_database: 
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_new_folder_is_read_whole_even_when_its_first_files_were_never_reported(tmp_path: Path) -> None:
+    """inotify watches a new folder only once it has seen it: files written into it before then are never
+    reported. The watcher reads the whole new folder whenever something under it is reported."""
+    from qa.index.watching import _folders, _with_new_folders
+
+    root = tmp_path / "articles"
+    (root / "old").mkdir(parents=True)
+    known = _folders([root])
+    (root / "new" / "deeper").mkdir(parents=True)
+    reported = {root / "new" / "deeper" / "late.txt", root / "old" / "edited.txt"}
+    assert _with_new_folders(reported, known) == reported | {root / "new"}
+    assert _with_new_folders({root / "old" / "edited.txt"}, known) == {root / "old" / "edited.txt"}
