@@ -27,19 +27,23 @@ def cmd_watch(args: argparse.Namespace, stop: threading.Event | None = None) -> 
         return EXIT_ERROR
     bot = Bot(settings)
     out = Console(highlight=False, soft_wrap=True)
-    with progress_bar(stderr_console(), "Embedding") as update:
-        report = bot.ingest(paths, progress=update)
-    print_report(report, out)
-    if nothing_read(report) and not any(p.exists() for p in paths):
-        return EXIT_ERROR
-    out.print(f"watching {', '.join(str(p) for p in paths)} (Ctrl-C stops)")
     ignore = [] if settings.store else [settings.index_dir]
+    changes = watch_changes(paths, stop=stop, ignore=ignore)
     try:
-        for changed in watch_changes(paths, stop=stop, ignore=ignore):
+        next(changes)  # watching has begun: nothing written from now on is missed, even during the first ingest
+        with progress_bar(stderr_console(), "Embedding") as update:
+            report = bot.ingest(paths, progress=update)
+        print_report(report, out)
+        if nothing_read(report) and not any(p.exists() for p in paths):
+            return EXIT_ERROR
+        out.print(f"watching {', '.join(str(p) for p in paths)} (Ctrl-C stops)")
+        for changed in changes:
             report = bot.ingest_changed(changed)
             if report.changed or report.errors:
                 print_report(report, out)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, StopIteration):
         pass
+    finally:
+        changes.close()
     out.print("stopped watching")
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 from qa.documents.files import is_index_folder
@@ -75,10 +75,12 @@ def _with_new_folders(files: set[Path], known: set[Path]) -> set[Path]:
 
 
 def watch_changes(paths: list[Path], stop: threading.Event | None = None,
-                  ignore: list[Path] | None = None) -> Iterator[set[Path]]:
+                  ignore: list[Path] | None = None) -> Generator[set[Path], None, None]:
     """The files and folders under `paths` that were added, changed, deleted or renamed, burst by burst,
-    each burst once its files have settled. Hidden files, editors' backups and any local index inside the
-    folders (or under `ignore`) are left out. Ends when `stop` is set; Ctrl-C raises KeyboardInterrupt."""
+    each burst once its files have settled. The first item is an empty set, as soon as the watching has
+    begun: what is written from then on is reported. Hidden files, editors' backups and any local index
+    inside the folders (or under `ignore`) are left out. Ends when `stop` is set; Ctrl-C raises
+    KeyboardInterrupt."""
     import watchfiles  # only needed by `qa watch`
 
     roots = [p.resolve() for p in paths]
@@ -88,9 +90,14 @@ def watch_changes(paths: list[Path], stop: threading.Event | None = None,
         path = Path(raw)
         return not _hidden(path, roots) and not any(path == i or i in path.parents for i in ignored)
 
-    known = _folders(roots)
+    known: set[Path] | None = None
     for changes in watchfiles.watch(*roots, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS,
-                                    stop_event=stop, rust_timeout=500, yield_on_timeout=False):
+                                    stop_event=stop, rust_timeout=200, yield_on_timeout=True):
+        if known is None:  # the watcher is running: note the folders there are, then say so
+            known = _folders(roots)
+            yield set()
+        if not changes:
+            continue
         files = _with_new_folders({Path(raw) for _, raw in changes}, known)
         known |= _folders([f for f in files if f.is_dir()])
         wait_until_settled(files)
