@@ -12,9 +12,7 @@ from pathlib import Path
 from qa.answering.answer import Answer, Citation
 from qa.answering.answerer import Answerer
 from qa.config import Settings
-from qa.documents import load_path
-from qa.documents.feeds import feed_of
-from qa.documents.view import ArticleLine, article_lines, source_id
+from qa.documents.view import ArticleLine, article_text, source_id
 from qa.embedding import Embedder, backend_of, make_embedder, vector_kind
 from qa.errors import SourceError
 from qa.index.contract import DocumentRecord, IndexTarget, ReadStore
@@ -200,10 +198,8 @@ class Bot:
         record = self.articles().get(article_id)
         if record is None:
             return None
-        lines = article_lines(record.source)
-        docs, _ = load_path(Path(feed_of(record.source)))
-        now = next((d for d in docs if d.source == record.source), None)
-        return record, lines, now is None or now.content_hash != record.content_hash
+        lines, now = article_text(record.source)
+        return record, lines, now != record.content_hash
 
     def status(self) -> dict[str, object]:
         """The open index: its generation, passages and model."""

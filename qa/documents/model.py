@@ -39,12 +39,17 @@ class Document:
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return content_hash(self.text)
 
     @property
     def path(self) -> str:
         """The file this document was read from."""
         return self.file or self.source
+
+
+def content_hash(text: str) -> str:
+    """What tells one version of a document's text from another (the index keeps it per document)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def word_count(text: str) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qa.documents.feeds import feed_of, load_feed
 from qa.documents.files import FEED_SUFFIXES, decode, read_bytes
+from qa.documents.model import content_hash
 from qa.documents.pdf import read_pdf
 from qa.documents.word import read_docx
 from qa.errors import SourceError
@@ -27,19 +28,21 @@ class ArticleLine:
     text: str
 
 
-def article_lines(source: str) -> list[ArticleLine]:
-    """The article's lines, numbered as its citations number them. SourceError when its file is gone or
-    can no longer be read."""
+def article_text(source: str) -> tuple[list[ArticleLine], str]:
+    """The article's lines, numbered as its citations number them, and the content hash of the document its
+    file would give now (to compare with the indexed one), from one read of the file. SourceError when the
+    file is gone or can no longer be read."""
     path = Path(feed_of(source))
     data = read_bytes(path)
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         pages, _, _ = read_pdf(path, data)
-        return [ArticleLine(p, n, line.rstrip("\r\n")) for p, text in enumerate(pages, start=1)
-                for n, line in enumerate(split_lines(text), start=1)]
+        return ([ArticleLine(p, n, line.rstrip("\r\n")) for p, text in enumerate(pages, start=1)
+                 for n, line in enumerate(split_lines(text), start=1)], content_hash("\f".join(pages)))
     if suffix == ".docx":
         paragraphs, _, _ = read_docx(path, data)
-        return [ArticleLine(None, n, text) for n, (text, _) in enumerate(paragraphs, start=1)]
+        return ([ArticleLine(None, n, text) for n, (text, _) in enumerate(paragraphs, start=1)],
+                content_hash("\n".join(text for text, _ in paragraphs)))
     if suffix in FEED_SUFFIXES:
         docs, _ = load_feed(path, data, feed_of(source), "")
         entry = next((d for d in docs if d.source == source), None)
@@ -48,4 +51,5 @@ def article_lines(source: str) -> list[ArticleLine]:
         text = entry.text
     else:
         text, _ = decode(data, str(path))
-    return [ArticleLine(None, n, line.rstrip("\r\n")) for n, line in enumerate(split_lines(text), start=1)]
+    return ([ArticleLine(None, n, line.rstrip("\r\n")) for n, line in enumerate(split_lines(text), start=1)],
+            content_hash(text))

@@ -123,9 +123,12 @@ def test_a_citation_of_an_edited_file_is_flagged_stale_until_the_next_ingest(see
     bot = Bot(resolve(index=index), embedder=embedder)
     cited = Path(bot.ask(PLEDGE).citations[0].file)
     assert not bot.ask(PLEDGE).citations[0].stale
+    article_id = bot.ask(PLEDGE).citations[0].source_id
+    assert bot.article(article_id)[2] is False
     cited.write_text(cited.read_text(encoding="utf-8") + "\nA line added later.\n", encoding="utf-8")
     edited = bot.ask(PLEDGE)
     assert edited.to_json()["citations"][0]["stale"] is True
+    assert bot.article(article_id)[2] is True  # the article view says so too
     assert STALE in plain_answer(edited)
     bot.ingest([seeds_copy])
     again = bot.ask(PLEDGE)

@@ -104,6 +104,10 @@ def test_questions_are_answered_from_each_format_with_the_right_page_paragraph_o
     assert top["source"].split("#entry=")[0].endswith(file)
     assert (top["page"], (top["line_start"], top["line_end"]), top["url"]) == (page, lines, url)
     assert top["stale"] is False
+    record, lines, stale = bot.article(answer.citations[0].source_id)  # the whole article, as a front end shows it
+    assert stale is False  # read again now, the file gives the document that was indexed
+    cited = [x.text for x in lines if (x.page, x.number) == (page, top["line_start"])]
+    assert cited and quoted in cited[0], cited
 
 
 def test_an_updated_feed_adds_new_entries_updates_changed_ones_and_keeps_those_it_dropped(
