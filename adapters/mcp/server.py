@@ -49,7 +49,10 @@ def build_server(bot: Bot) -> Any:
 
     def reader(article_id: str) -> Any:
         def read() -> str:
-            found = bot.article(article_id)
+            try:
+                found = bot.article(article_id)
+            except SourceError as exc:
+                raise ValueError(f"the article's file can no longer be read: {exc}") from None
             if found is None:
                 raise ValueError("no indexed article has this id")
             record, lines, stale = found
@@ -67,10 +70,7 @@ def build_server(bot: Bot) -> Any:
     @server.resource("article://{article_id}", name="article", mime_type="text/plain",
                      description="An indexed article by id (ids come from ask and search), as numbered lines.")
     def article(article_id: str) -> str:
-        try:
-            return str(reader(article_id)())
-        except SourceError as exc:
-            raise ValueError(f"the article's file can no longer be read: {exc}") from None
+        return str(reader(article_id)())
 
     return server
 

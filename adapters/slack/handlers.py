@@ -38,6 +38,11 @@ log = logging.getLogger("qa.slack")
 NOT_ENABLED = "I am not enabled here. Ask the people who run me where I answer."
 
 
+def question_key(channel: str, ts: str) -> str:
+    """What identifies a question across its events and redeliveries: its message."""
+    return f"message:{channel}:{ts}"
+
+
 class SlackQA:
     """The Bolt app and what it remembers: thread histories, answers posted, events already seen."""
 
@@ -164,7 +169,7 @@ class SlackQA:
         keys.append(("message", event["channel"], event["ts"]))
         if not self.seen.add_new(*keys):
             return None
-        key = f"message:{event['channel']}:{event['ts']}"
+        key = question_key(event["channel"], event["ts"])
         if self.claims is not None:
             try:
                 if not self.claims.claim(key):
@@ -282,7 +287,7 @@ class SlackQA:
         """Answer a mention or a direct message, in the context of its thread, in that thread, once: the reply
         carries `event_key` (the question's message) in its metadata (see `adapters.slack.replies`)."""
         self._react(channel, msg_ts)
-        event_key = event_key or f"message:{channel}:{msg_ts}"
+        event_key = event_key or question_key(channel, msg_ts)
 
         def post(blocks: list[dict[str, Any]], text: str, **extra: Any) -> None:
             post_once(self.poster, self.client, event_key, channel=channel, thread_ts=thread_ts, after_ts=msg_ts,

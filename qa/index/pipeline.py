@@ -66,7 +66,7 @@ def plan_changes(indexed: Mapping[str, Any], docs: list[Document], roots: Iterab
             if incoming[source].content_hash == rec.content_hash:
                 keep.add(source)
                 report.skipped.append(source)
-        elif _under(source, roots) and source not in protect and feed_of(source) not in protect:
+        elif _under(source, roots) and feed_of(source) not in protect:  # a file's source is its path
             report.removed.append(source)
         else:
             keep.add(source)

@@ -162,9 +162,10 @@ class PgWriter:
         if self._bulk or self._added > _ANALYZE_MIN:
             self.conn.execute("ANALYZE passages")  # the planner's row estimates decide whether the indexes are used
         self._delta.apply(self.conn)
-        bump_generation(self.conn)
         if self.staging is not None:
-            self._swap_in(self.staging)
+            self._swap_in(self.staging)  # which sets the generation past the old store's
+        else:
+            bump_generation(self.conn)
 
     def _swap_in(self, staging: str) -> None:
         """Make the rebuilt schema the live one: renames only, at the very end of the transaction."""
