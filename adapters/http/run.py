@@ -34,17 +34,26 @@ def run_serve(settings: Settings, host: str, port: int, token: str | None) -> in
     if not is_loopback(host) and token is None:
         print_error(f"serving on {host} (not loopback) needs a token: --token or QA_SERVE_TOKEN")
         return EXIT_USAGE
-    err = stderr_console()
-    bot = load_bot(Bot(settings), err)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if not 0 <= port <= 65535:
+        print_error(f"--port must be between 0 and 65535, got {port}")
+        return EXIT_USAGE
+    # the address is taken before the slow part (the model, the index), so a port in use fails at once
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
+        sock.close()
         print_error(f"cannot listen on {host}:{port} ({exc.strerror or exc})")
         return EXIT_USAGE
+    err = stderr_console()
+    try:
+        bot = load_bot(Bot(settings), err)
+    except BaseException:
+        sock.close()
+        raise
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     sock.listen(2048)  # connections queue from now on, so "Serving at" is true as soon as it is printed
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
