@@ -35,9 +35,9 @@ from qa.documents import find_files, load_file  # noqa: E402
 from qa.index import local as store  # noqa: E402
 from qa.index.contract import DocumentRecord  # noqa: E402
 from qa.index.local import manifest  # noqa: E402
-from qa.index.local.segment import SegmentData, remove_folder, write_segment  # noqa: E402
+from qa.index.local.segment import Segment, SegmentData, remove_folder, write_segment  # noqa: E402
 from qa.passages import Passage, split_document  # noqa: E402
-from qa.text.lexical import tokens  # noqa: E402
+from qa.text.lexical import terms, tokens  # noqa: E402
 from qa.text.sentences import split_spans  # noqa: E402
 
 BENCH_FILE = ROOT.parent / "shared" / "bench" / "squad-v2-dev-5articles.json"
@@ -86,8 +86,9 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float16)
 
 
-def build(index_dir: Path, n: int, sentences: list[str], vectors: np.ndarray, seed: int = 7) -> float:
-    """Write a synthetic index of `n` passages into `index_dir`; return the seconds it took."""
+def build(index_dir: Path, n: int, sentences: list[str], vectors: np.ndarray, seed: int = 7) -> tuple[float, float]:
+    """Write a synthetic index of `n` passages into `index_dir`; return the seconds spent making the synthetic
+    passages and the seconds the store's writer took (segment, search indexes, manifest)."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     counts = rng.integers(2, 5, size=n)
@@ -117,11 +118,11 @@ def build(index_dir: Path, n: int, sentences: list[str], vectors: np.ndarray, se
         sums = np.zeros((hi - lo, dim), dtype=np.float32)
         np.add.at(sums, own, v)
         pv[lo:hi] = _normalise(sums)
-        prev = np.vstack([np.zeros((1, dim), np.float32), v[:-1]])
-        nxt = np.vstack([v[1:], np.zeros((1, dim), np.float32)])
-        same_prev = np.concatenate([[False], own[1:] == own[:-1]])[:, None]
-        same_next = np.concatenate([own[:-1] == own[1:], [False]])[:, None]
-        wv[rows] = _normalise(v + prev * same_prev + nxt * same_next)
+        window = v.copy()
+        same = own[1:] == own[:-1]  # sentence j and j+1 are of one passage
+        window[1:][same] += v[:-1][same]
+        window[:-1][same] += v[1:][same]
+        wv[rows] = _normalise(window)
 
     passages: list[Passage] = []
     months = [f"{y}-{m:02d}-15" for y in (2024, 2025) for m in range(1, 13)]
@@ -137,14 +138,14 @@ def build(index_dir: Path, n: int, sentences: list[str], vectors: np.ndarray, se
         passages.append(Passage(f"synthetic/{doc:07d}.txt", f"Synthetic article {doc}", months[doc % len(months)], None,
                                 text, line, line, 0, len(text), tuple(spans)))
     data = SegmentData(passages, pv, sv, wv, list(vocab), s_ptr, s_tok, p_ptr, s_tok)
+    per_doc = np.bincount(np.arange(n) // PER_DOC)
+    t1 = time.perf_counter()
     index_dir.mkdir(parents=True, exist_ok=True)
     name = write_segment(index_dir, data, dim)
-    docs: dict[str, DocumentRecord] = {}
-    for p in passages:
-        rec = docs.setdefault(p.source, DocumentRecord(p.source, p.source, p.title, p.date, 0, name))
-        rec.passages += 1
-    manifest.commit(index_dir, "all-MiniLM-L6-v2", dim, list(docs.values()), [name])
-    return time.perf_counter() - t0
+    docs = [DocumentRecord(p.source, p.source, p.title, p.date, int(per_doc[i // PER_DOC]), name)
+            for i, p in enumerate(passages) if i % PER_DOC == 0]
+    manifest.commit(index_dir, "all-MiniLM-L6-v2", dim, docs, [name], "onnx")  # questions embedded as by default
+    return t1 - t0, time.perf_counter() - t1
 
 
 def disk_size(path: Path) -> int:
@@ -160,11 +161,12 @@ def rss_mb() -> tuple[float, float]:
 
 
 def measure(index_dir: Path, n_questions: int, bench_file: Path) -> dict:
-    """Run in a fresh process: open the index, answer questions, report latency, memory and ANN recall."""
+    """Run in a fresh process: open the index, answer questions without the reader, report latency, memory and
+    ANN recall; then the same questions again with the reader."""
     from qa.bot import Bot
 
     qs = questions(bench_file, n_questions + 3)
-    bot = Bot(resolve(index=index_dir))
+    bot = Bot(resolve(index=index_dir, reader="none"))
     bot.embedder.encode(["warm up"])
     _, rss_model = rss_mb()
     t0 = time.perf_counter()
@@ -178,6 +180,13 @@ def measure(index_dir: Path, n_questions: int, bench_file: Path) -> dict:
         bot.ask(q)
         lat.append((time.perf_counter() - t) * 1000)
     rss_after, anon_after = rss_mb()
+    reading = Bot(resolve(index=index_dir))
+    reading.ask(qs[0])
+    with_reader = []
+    for q in qs[3:]:
+        t = time.perf_counter()
+        reading.ask(q)
+        with_reader.append((time.perf_counter() - t) * 1000)
     index = store.open_index(index_dir)
     qv = bot.embedder.encode(qs[3:])
     recall = None
@@ -194,8 +203,30 @@ def measure(index_dir: Path, n_questions: int, bench_file: Path) -> dict:
         used = [set(np.asarray(seg.ann.search(v, 100).keys).tolist()) for v in qv]  # type: ignore[attr-defined]
         recall = (float(np.mean([len(f & e) / 10 for f, e in zip(raw, exact, strict=True)])),
                   float(np.mean([len(f & e) / 10 for f, e in zip(used, exact, strict=True)])))
-    return {"open_s": open_s, "p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95)),
+    lexical = lexical_recall(seg, [terms(q) for q in qs[3:]])
+    return {"open_s": open_s, "lexical_recall": lexical, "p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95)),
+            "reader_p50": float(np.percentile(with_reader, 50)), "reader_p95": float(np.percentile(with_reader, 95)),
             "rss_mb": rss_after, "anon_mb": anon_after, "rss_model_mb": rss_model, "recall10": recall}
+
+
+def lexical_recall(seg: Segment, questions_terms: list[list[str]], k: int = 100) -> float:
+    """Share of the exact BM25 top `k` (every posting of every term summed) among the `k` lexical candidates
+    the segment returns, over the questions."""
+    data, indices, indptr, vocab = seg.bm25
+    shares = []
+    for qterms in questions_terms:
+        ids = [vocab[t] for t in dict.fromkeys(qterms) if t in vocab]
+        if not ids:
+            continue
+        acc = np.zeros(seg.size, dtype=np.float64)
+        for i in ids:
+            acc[indices[indptr[i]:indptr[i + 1]]] += data[indptr[i]:indptr[i + 1]]
+        hit = int(np.count_nonzero(acc))
+        exact = np.sort(acc)[::-1][:min(k, hit)]
+        rows, _ = seg.lexical_top(qterms, k)
+        # by score, so that rows tied at the k-th score count alike
+        shares.append(float(np.mean(acc[rows] >= exact[-1] - 1e-6)) * len(rows) / len(exact))
+    return float(np.mean(shares)) if shares else float("nan")
 
 
 def measure_baseline(index_dir: Path, n_questions: int, bench_file: Path) -> dict:
@@ -220,12 +251,12 @@ def measure_baseline(index_dir: Path, n_questions: int, bench_file: Path) -> dic
 
 
 def cold_start(index_dir: Path, runs: int) -> float:
-    """Median wall time of `qa ask` in a new process against the index."""
+    """Median wall time of `qa ask` (without the reader) in a new process against the index."""
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "adapters", "ask", "Who did Ruto call in January 2025?",
-                        "--index", str(index_dir)], cwd=ROOT, check=True, capture_output=True)
+                        "--index", str(index_dir), "--reader", "none"], cwd=ROOT, check=True, capture_output=True)
         times.append(time.perf_counter() - t)
     return float(np.median(times))
 
@@ -264,17 +295,18 @@ def main() -> None:
         vectors = pool_vectors(sentences, Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qa" / "bench")
     table = Table(title=f"Scale on {os.cpu_count()} CPU cores: synthetic passages of real sentences, "
                         f"{args.queries} questions per size")
-    for col in ("passages", "system", "build s", "disk MB", "open s", "cold start s", "warm p50 ms", "warm p95 ms",
-                "resident MB", "of it heap MB (model alone)", "ANN recall@10 (raw / as used)"):
+    for col in ("passages", "system", "make / write s", "disk MB", "open s", "cold start s", "warm p50 ms", "warm p95 ms",
+                "with reader p50 / p95 ms", "resident MB", "of it heap MB (model alone)",
+                "ANN recall@10 (raw / as used)", "lexical recall@100"):
         table.add_column(col, justify="right")
     for n in args.sizes:
         index_dir = work / f"index-{n}"
         if not store.exists(index_dir):
             with console.status(f"Building {n:,} passages…"):
-                built = build(index_dir, n, sentences, vectors)
-            console.print(f"built {n:,} passages in {built:.1f} s")
+                made, written = build(index_dir, n, sentences, vectors)
+            console.print(f"built {n:,} passages: {made:.1f} s making them, {written:.1f} s writing the index")
         else:
-            built = float("nan")
+            made = written = float("nan")
         if args.build_only:
             continue
         with console.status(f"Measuring {n:,}…"):
@@ -282,11 +314,13 @@ def main() -> None:
             b = _child("baseline", index_dir, args.queries, args.bench_file)
             cold = cold_start(index_dir, args.cold_runs) if args.cold_runs else float("nan")
         recall = "—" if m["recall10"] is None else f"{m['recall10'][0]:.3f} / {m['recall10'][1]:.3f}"
-        table.add_row(f"{n:,}", "this store", f"{built:.1f}", f"{disk_size(index_dir) / 2**20:.0f}", f"{m['open_s']:.2f}",
+        table.add_row(f"{n:,}", "this store", f"{made:.0f} / {written:.0f}", f"{disk_size(index_dir) / 2**20:.0f}", f"{m['open_s']:.2f}",
                       f"{cold:.2f}", f"{m['p50']:.1f}", f"{m['p95']:.1f}",
-                      f"{m['rss_mb']:.0f}", f"{m['anon_mb']:.0f} ({m['rss_model_mb']:.0f})", recall)
+                      f"{m['reader_p50']:.0f} / {m['reader_p95']:.0f}",
+                      f"{m['rss_mb']:.0f}", f"{m['anon_mb']:.0f} ({m['rss_model_mb']:.0f})", recall,
+                      f"{m['lexical_recall']:.3f}")
         table.add_row("", "float32 scan (dense only)", "", f"{n * 384 * 4 / 2**20:.0f}", "", "", f"{b['p50']:.1f}", f"{b['p95']:.1f}",
-                      f"{b['rss_mb']:.0f}", f"{b['anon_mb']:.0f} ({b['rss_model_mb']:.0f})", "1.000")
+                      "", f"{b['rss_mb']:.0f}", f"{b['anon_mb']:.0f} ({b['rss_model_mb']:.0f})", "1.000", "")
         if not args.keep and args.workdir is None:
             remove_folder(index_dir)
     if not args.build_only:

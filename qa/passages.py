@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from qa.documents import Document, word_count
@@ -39,13 +39,17 @@ class Passage:
         return [self.text[s:e] for s, e in self.sentences]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # by hand: dataclasses.asdict deep-copies every field, a fifth of a large index build
+        d = {name: getattr(self, name) for name in _FIELDS}
         d["sentences"] = [list(s) for s in self.sentences]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Passage:
         return cls(**{**d, "sentences": tuple(tuple(s) for s in d["sentences"])})
+
+
+_FIELDS = tuple(f.name for f in fields(Passage))
 
 
 def _chunks(spans: list[tuple[int, int]], text: str, max_words: int) -> list[list[tuple[int, int]]]:

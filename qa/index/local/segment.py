@@ -12,10 +12,10 @@ choosing candidates) and, for a large segment, `ann.usearch` (an HNSW index of t
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import shutil
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,11 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexCorruptError
+from qa.index.local.rowfile import RowFile
 from qa.passages import Passage
 
 ANN_MIN_PASSAGES = 20_000  # below this an exact scan of the passage vectors is as fast as the graph
 _ANN_FILE = "ann.usearch"
 ANN_EXPANSION = 256
+# read row by row at question time (see qa.index.local.rowfile); the rest is memory-mapped
+_ROW_FILES = ("passage_vectors", "sentence_vectors", "window_vectors", "passage_tokens", "sentence_tokens")
 
 
 @dataclass
@@ -87,8 +90,11 @@ def row_sets(ptr: np.ndarray, ids: np.ndarray, n_vocab: int) -> np.ndarray:
     if len(ids) == 0:
         return np.zeros(n_vocab, dtype=np.int64)
     rows = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))
-    pairs = np.unique(rows * n_vocab + ids.astype(np.int64))
-    return np.bincount(pairs % n_vocab, minlength=n_vocab)
+    pairs = rows * n_vocab + ids
+    pairs.sort()  # a sort and a neighbour test: several times faster than np.unique's hash on millions
+    first = np.ones(len(pairs), dtype=bool)
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    return np.bincount(pairs[first] % n_vocab, minlength=n_vocab)
 
 
 def write_segment(index_dir: Path, data: SegmentData, dim: int) -> str:
@@ -112,20 +118,20 @@ def write_segment(index_dir: Path, data: SegmentData, dim: int) -> str:
     titles = {p.title for p in data.passages if p.title}
     title_terms = sorted({t for title in titles for t in terms(title)})
     meta = {"passages": len(data.passages), "sentences": int(sentence_start[-1]), "dim": dim, "sources": sources,
-            "title_terms": title_terms}
+            "title_terms": title_terms, "postings": "impact"}
     _write_bytes(tmp / "segment.json", json.dumps(meta).encode())
     _write_bytes(tmp / "vocab.json", json.dumps(data.vocab, ensure_ascii=False).encode())
     _write_bytes(tmp / "passages.jsonl", b"".join(lines))
     _save(tmp / "passage_offsets.npy", offsets)
     _save(tmp / "passage_source.npy", np.array([source_id[p.source] for p in data.passages], dtype=np.int32))
     _save(tmp / "sentence_start.npy", sentence_start)
+    # np.asarray with a dtype copies only what is not of that type already: a large index's arrays mostly are
     for label in ("passage", "sentence", "window"):
-        vectors = np.asarray(getattr(data, f"{label}_vectors")).reshape(-1, dim)
-        _save(tmp / f"{label}_vectors.npy", vectors.astype(np.float16))
-    _save(tmp / "sentence_token_ptr.npy", data.sentence_token_ptr.astype(np.int64))
-    _save(tmp / "sentence_tokens.npy", data.sentence_tokens.astype(np.int32))
-    _save(tmp / "passage_token_ptr.npy", data.passage_token_ptr.astype(np.int64))
-    _save(tmp / "passage_tokens.npy", data.passage_tokens.astype(np.int32))
+        _save(tmp / f"{label}_vectors.npy", np.asarray(getattr(data, f"{label}_vectors"), dtype=np.float16).reshape(-1, dim))
+    _save(tmp / "sentence_token_ptr.npy", np.asarray(data.sentence_token_ptr, dtype=np.int64))
+    _save(tmp / "sentence_tokens.npy", np.asarray(data.sentence_tokens, dtype=np.int32))
+    _save(tmp / "passage_token_ptr.npy", np.asarray(data.passage_token_ptr, dtype=np.int64))
+    _save(tmp / "passage_tokens.npy", np.asarray(data.passage_tokens, dtype=np.int32))
     _save(tmp / "df.npy", df)
     _write_lexical_index(tmp / "bm25", data)
     if len(data.passages) >= ANN_MIN_PASSAGES:
@@ -146,6 +152,13 @@ def _write_lexical_index(folder: Path, data: SegmentData) -> None:
     vocab = {t: i for i, t in enumerate(data.vocab)} | {"\x00": len(data.vocab)}
     index = bm25s.BM25(method="atire", k1=1.2, b=0.9)
     index.index(Tokenized(ids=docs, vocab=vocab), show_progress=False)
+    # each term's postings highest score first (bm25s sums a column in any order): a question then reads
+    # only the head of a long list (see Segment.lexical_top)
+    scores = index.scores
+    indptr = np.asarray(scores["indptr"])
+    term = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+    order = np.lexsort((-np.asarray(scores["data"]), term))
+    scores["data"], scores["indices"] = np.asarray(scores["data"])[order], np.asarray(scores["indices"])[order]
     index.save(str(folder))
     for f in folder.iterdir():
         with open(f, "rb") as fh:
@@ -163,17 +176,42 @@ def _write_ann(path: Path, vectors: np.ndarray) -> None:
         os.fsync(fh.fileno())
 
 
+LEXICAL_BUDGET = 262_144  # postings read at most from the head of each list per question
+
+
+def impact_top(data: np.ndarray, indices: np.ndarray, spans: list[tuple[int, int]], k: int, n_rows: int,
+               budget: int = LEXICAL_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` rows (of `n_rows`) with the highest summed score over postings lists `spans`, each ordered by
+    score, highest first, with those sums.
+
+    Every posting is added up (cheaper here than early termination: see README, "Speed and scale"), except
+    that a list longer than `budget` is read only at its head, which holds its highest scores. The result is
+    exact when no list is that long; otherwise no row returned falls short of the true `k`-th best score by
+    more than the sum of the cut lists' first unread scores."""
+    acc = np.zeros(n_rows, dtype=np.float32)
+    for lo, hi in spans:
+        head = slice(lo, min(hi, lo + budget))
+        acc[indices[head]] += data[head]  # a row appears once in a term's postings
+    hit = np.count_nonzero(acc)
+    best = np.argpartition(-acc, k - 1)[:k] if hit > k else np.flatnonzero(acc)
+    return best.astype(np.int64), acc[best]
+
+
 class Segment:
     """A segment opened for reading: arrays memory-mapped, passages read one by one on demand."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.name = folder.name
+        self._text = -1  # passages.jsonl, read with os.pread
+        self._rows: dict[str, RowFile] = {}
+        self._closers: list[weakref.finalize] = []
         try:
             meta = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
             self.vocab: list[str] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
             self.sources: list[str] = meta["sources"]
             self.title_terms: list[str] | None = meta.get("title_terms")  # None in segments written before it was kept
+            self.impact_ordered = meta.get("postings") == "impact"  # False in segments written before it was
             self.size = int(meta["passages"])
             load = self._load
             self.offsets = load("passage_offsets.npy", self.size + 1)
@@ -194,11 +232,14 @@ class Segment:
                                        ("df", self.df, 2)):
                 if array.ndim != 2 or array.shape[1] != width:
                     raise ValueError(f"{name}.npy has shape {array.shape}, expected rows of {width}")
-            with open(folder / "passages.jsonl", "rb") as fh:
-                self._text = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
-            if self._text is not None and len(self._text) != int(self.offsets[-1]):
+            self._text = os.open(folder / "passages.jsonl", os.O_RDONLY)
+            self._closers.append(weakref.finalize(self, os.close, self._text))  # also when collected unclosed
+            if os.fstat(self._text).st_size != int(self.offsets[-1]):
                 raise ValueError("passages.jsonl is truncated")
+            for name in _ROW_FILES:
+                self._rows[name] = RowFile(folder / f"{name}.npy")
         except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+            self.close()
             raise damaged(folder.parent, f"segment {folder.name}: {exc}") from None
         self.token_id = {t: i for i, t in enumerate(self.vocab)}
 
@@ -216,10 +257,9 @@ class Segment:
 
     def passage(self, row: int) -> Passage:
         """Passage `row`, parsed from its own line only."""
-        assert self._text is not None
-        raw = self._text[int(self.offsets[row]):int(self.offsets[row + 1])]
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
         try:
-            return Passage.from_dict(json.loads(raw))
+            return Passage.from_dict(json.loads(os.pread(self._text, end - start, start)))
         except (ValueError, KeyError, TypeError) as exc:
             raise damaged(self.folder.parent, f"segment {self.name}: passage {row}: {exc}") from None
 
@@ -231,6 +271,21 @@ class Segment:
             self.passage(int(row))
         self.bm25  # noqa: B018
         self.ann  # noqa: B018
+
+    def vectors_of(self, kind: str, rows: np.ndarray) -> np.ndarray:
+        """float32 vectors of passage `rows` (ascending): their passage vectors for `kind` "passage", else
+        the sentence or window vectors of all their sentences, in order."""
+        if kind == "passage":
+            found = self._rows["passage_vectors"].rows(rows)
+        else:
+            sp = self.sentence_start
+            found = self._rows[f"{kind}_vectors"].ranges(sp[rows], sp[rows + 1] - sp[rows])
+        return found.astype(np.float32)
+
+    def tokens_of(self, kind: str, ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The token ids of the sentence or passage `rows` (ascending, `kind` "sentence" or "passage"),
+        concatenated; `ptr` is that kind's token pointer array."""
+        return self._rows[f"{kind}_tokens"].ranges(ptr[rows], ptr[rows + 1] - ptr[rows])
 
     def passages(self, rows: Sequence[int] | np.ndarray | None = None) -> Iterator[Passage]:
         for r in range(self.size) if rows is None else rows:
@@ -275,29 +330,28 @@ class Segment:
             raise damaged(self.folder.parent, f"segment {self.name}: bm25 index: {exc}") from None
         return data, indices, indptr, index.vocab_dict
 
-    def lexical_scores(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(passage rows, bm25s scores) of the segment's passages holding any of `terms` (segment-local
-        statistics). A term in more than a fiftieth of the passages is left out when rarer ones are there:
-        it would touch most of the index and rank little."""
+    def lexical_top(self, terms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(passage rows sorted, bm25s scores) of the `k` passages of the segment scoring highest over `terms`
+        (segment-local statistics; see `impact_top`)."""
         data, indices, indptr, vocab = self.bm25
         spans = []
         for t in dict.fromkeys(terms):
             tid = vocab.get(t)
-            if tid is not None and tid + 1 < len(indptr):
+            if tid is not None and tid + 1 < len(indptr) and indptr[tid + 1] > indptr[tid]:
                 spans.append((int(indptr[tid]), int(indptr[tid + 1])))
-        rare = [(lo, hi) for lo, hi in spans if hi - lo <= max(self.size // 50, 1000)]
-        spans = rare or sorted(spans, key=lambda s: s[1] - s[0])[:1]
         if not spans:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        rows = np.unique(np.concatenate([indices[lo:hi] for lo, hi in spans]))
-        acc = np.zeros(self.size, dtype=np.float32)
-        for lo, hi in spans:
-            acc[indices[lo:hi]] += data[lo:hi]  # a passage appears once in a term's postings
-        return rows.astype(np.int64), acc[rows]
+        # a list ordered by row, in a segment written before impact order, is read whole: its head is no better
+        budget = LEXICAL_BUDGET if self.impact_ordered else len(indices)
+        rows, scores = impact_top(data, indices, spans, k, self.size, budget)
+        order = np.argsort(rows)
+        return rows[order], scores[order]
 
     def close(self) -> None:
-        if self._text is not None:
-            self._text.close()
+        for rows in self._rows.values():
+            rows.close()
+        for closer in self._closers:
+            closer()
 
 
 def remove_folder(path: Path) -> None:

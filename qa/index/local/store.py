@@ -167,7 +167,7 @@ class IndexData:
             dense = _top(np.where(live, seg.passage_vectors32 @ q, -np.inf), limit)
         lex_rows, lex_scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if terms:
-            lex_rows, lex_scores = seg.lexical_scores(terms)  # sorted by row
+            lex_rows, lex_scores = seg.lexical_top(terms, limit + min(dead, 4 * limit))  # sorted by row
             keep = live[lex_rows]
             lex_rows, lex_scores = lex_rows[keep], lex_scores[keep]
         rows = np.unique(np.concatenate([dense, lex_rows[_top(lex_scores, limit)]]))
@@ -187,7 +187,7 @@ class IndexData:
         cos: list[np.ndarray] = []
         where: list[tuple[int, int]] = []
         for i, rows, _ in picked:
-            cos.append(np.asarray(self.segments[i].passage_vectors[rows], dtype=np.float32) @ q)
+            cos.append(self.segments[i].vectors_of("passage", rows) @ q)
             where.extend((i, int(r)) for r in rows)
         c, lx = np.concatenate(cos), np.concatenate([lex for _, _, lex in picked])
         keep = np.unique(np.concatenate([_top(c, limit), _top(np.where(lx > 0, lx, -np.inf), limit)]))
@@ -219,13 +219,13 @@ class IndexData:
             where.extend((seg, int(r)) for r in rows)
             sources.extend(seg_sources)
             parts["counts"].append(counts)
-            parts["pv"].append(np.asarray(seg.passage_vectors[rows], dtype=np.float32))
-            parts["sv"].append(np.asarray(seg.sentence_vectors[srows], dtype=np.float32))
-            parts["wv"].append(np.asarray(seg.window_vectors[srows], dtype=np.float32))
+            for kind in ("passage", "sentence", "window"):
+                parts[kind[0] + "v"].append(seg.vectors_of(kind, rows))
             local = np.array([seg.token_id.get(t, -1) for t in columns], dtype=np.int64)
-            for rows_, ptr, ids, tf_key, len_key in ((srows, seg.sentence_token_ptr, seg.sentence_tokens, "stf", "slen"),
-                                                     (rows, seg.passage_token_ptr, seg.passage_tokens, "ptf", "plen")):
-                tf, lengths = _count(np.asarray(ptr), ids, rows_, local, len(seg.vocab))
+            for kind, rows_, ptr, tf_key, len_key in (("sentence", srows, seg.sentence_token_ptr, "stf", "slen"),
+                                                      ("passage", rows, seg.passage_token_ptr, "ptf", "plen")):
+                tf, lengths = _count(ptr[rows_ + 1] - ptr[rows_], seg.tokens_of(kind, ptr, rows_), local,
+                                     len(seg.vocab))
                 parts[tf_key].append(tf)
                 parts[len_key].append(lengths)
         dim, q = self.dim, len(columns)
@@ -320,18 +320,16 @@ class LazyPassages(Sequence[Passage]):
         return hit
 
 
-def _count(ptr: np.ndarray, ids: np.ndarray, rows: np.ndarray, local: np.ndarray, n_vocab: int
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """tf of the question's columns (`local`: their ids in this segment, -1 when absent) in each CSR row, and
-    each row's length."""
-    lengths = ptr[rows + 1] - ptr[rows]
-    tf = np.zeros((len(rows), len(local)), dtype=np.float32)
+def _count(lengths: np.ndarray, ids: np.ndarray, local: np.ndarray, n_vocab: int) -> tuple[np.ndarray, np.ndarray]:
+    """tf of the question's columns (`local`: their ids in this segment, -1 when absent) in each row, given the
+    rows' lengths and their token ids concatenated; and the lengths."""
+    tf = np.zeros((len(lengths), len(local)), dtype=np.float32)
     present = local >= 0
-    if present.any() and len(rows):
+    if present.any() and len(lengths):
         column = np.full(n_vocab, -1, dtype=np.int64)
         column[local[present]] = np.flatnonzero(present)
-        hit = column[ids[expand_ranges(ptr[rows], lengths)]]
-        owner = np.repeat(np.arange(len(rows)), lengths)
+        hit = column[ids]
+        owner = np.repeat(np.arange(len(lengths)), lengths)
         mask = hit >= 0
         np.add.at(tf, (owner[mask], hit[mask]), 1.0)
     return tf, lengths
