@@ -52,6 +52,7 @@ class Weights:
 # bench file, 20 per half already give the figures of scoring every passage.
 CANDIDATES = 100
 ECHOES = 20  # articles named as carrying the same sentence, at most
+SAME_SENTENCE = 0.8  # two sentences this close, in passages sharing their terms, report the same statement
 
 
 @dataclass
@@ -130,16 +131,22 @@ class Retriever:
         return pool
 
     def _near_duplicate(self, pool: Candidates, a: int, b: int, terms_of: dict[int, frozenset[str]]) -> bool:
-        """Two passages say the same thing when most content terms of the shorter appear in the longer
-        and their meanings are close (a short line sharing words with a long one is not a copy of it)."""
+        """Two passages say the same thing when most content terms of the shorter appear in the longer and
+        each sentence of the shorter has one close in meaning in the longer: a statement one outlet gives
+        alone and another beside an unrelated sentence. Within one article the longer must hold nothing
+        else either: a line and the longer quote that repeats it and goes on are both kept. Sentence vectors
+        are embedded alone however the passage vectors were made (see `qa.config.VECTORS`)."""
         for i in (a, b):
             if i not in terms_of:
                 terms_of[i] = frozenset(terms(pool.passages[i].text))
-        ta, tb = terms_of[a], terms_of[b]
-        small, large = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+        (small, s), (large, other) = sorted(((terms_of[a], a), (terms_of[b], b)), key=lambda x: len(x[0]))
         if not small or len(small & large) / len(small) < 0.8:
             return False
-        return float(np.dot(pool.passage_vectors[a], pool.passage_vectors[b])) >= 0.85
+        sv, starts, counts = pool.sentence_vectors, pool.starts, pool.counts
+        close = sv[starts[s]:starts[s] + counts[s]] @ sv[starts[other]:starts[other] + counts[other]].T
+        if not close.size or close.max(axis=1).min() < SAME_SENTENCE:
+            return False
+        return pool.sources[a] != pool.sources[b] or bool(close.max(axis=0).min() >= SAME_SENTENCE)
 
     def unknown_names(self, query: Query) -> list[str]:
         """Names in the question that no article mentions, when they must be what it is about: a
