@@ -59,7 +59,7 @@ def evaluate_file(path: Path, settings: Settings, *, split: str = "all", k: int 
         if settings.store is not None or index_given:
             target = target_for(settings)
         else:
-            target = LocalIndex(eval_index_dir(path, f"{settings.model}:{vector_kind(settings.backend)}"))
+            target = LocalIndex(eval_index_dir(path, f"{settings.model}:{vector_kind(settings.backend)}:{settings.vectors}"))
         status(f"Indexing {len(qset.documents)} documents of {path.name} into the {target.where}…")
         ingest_documents(qset.documents, target, embedder, roots=[], vectors=settings.vectors)
     else:
