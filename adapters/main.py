@@ -83,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="article files (.txt, .md, .html, .pdf, .docx, .rss, .atom), or folders")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing --model)")
     p.add_argument("--vectors", choices=config.VECTORS,
-                   help="full (default): passages, sentences and windows embedded; sentences: each sentence "
-                        "through the model once, windows and passages derived from them, faster (env QA_VECTORS)")
+                   help="sentences (default): each sentence through the model once, windows and passages derived "
+                        "from them; full: passages and windows embedded too, about 3 times slower (env QA_VECTORS)")
     common(p)
     p.set_defaults(func=cmd_ingest)
 

@@ -159,7 +159,7 @@ def ingest_documents(
     progress: Progress | None = None,
     report: IngestReport | None = None,
     protect: set[str] | None = None,
-    vectors: str = "full",
+    vectors: str = "sentences",
 ) -> IngestReport:
     """Bring the index at `target` up to date with `docs` (`vectors`: see `qa.config.VECTORS`).
 
@@ -227,7 +227,7 @@ def ingest_paths(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
-    vectors: str = "full",
+    vectors: str = "sentences",
 ) -> IngestReport:
     """Ingest files and folders (recursively). Bad files are reported in `errors`; the rest are indexed.
 
@@ -242,7 +242,7 @@ def ingest_paths(
 
 
 def ingest_changes(changed: set[Path], target: IndexTarget, embedder: Embedder,
-                   progress: Progress | None = None, vectors: str = "full") -> IngestReport:
+                   progress: Progress | None = None, vectors: str = "sentences") -> IngestReport:
     """Bring the index up to date with files and folders that were added, changed, renamed or deleted:
     those still there are read (a folder, everything under it), and indexed documents under those gone
     are removed. Nothing else in the index is read or touched."""

@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from qa.documents import load_file
+from qa.documents import load_file, word_count
 from qa.index import local as store
 from qa.index.local import ingest_paths
-from qa.index.representation import passage_text, sentence_texts, window_texts
+from qa.index.representation import sentence_texts
 from qa.passages import split_document
+from tests.support.index_checks import derived_vectors
 from tests.support.paths import SEEDS
 from tests.support.tiny_embedder import TinyEmbedder
 
@@ -29,25 +30,17 @@ def tiny() -> TinyEmbedder:
 
 
 def texts_to_embed(*paths: Path) -> int:
-    """How many texts a fresh ingest of these files (in ingest order) embeds: each distinct passage, sentence
-    and sentence-window text of every batch of 64 passages."""
+    """How many texts a fresh ingest of these files (in ingest order) embeds with the default vectors: each
+    distinct sentence and section heading of every batch of 256 passages."""
     passages = [p for f in sorted(f.resolve() for f in paths) for p in split_document(load_file(f))]
-    return sum(len({t for p in passages[i:i + 64] for t in (passage_text(p), *sentence_texts(p), *window_texts(p))})
-               for i in range(0, len(passages), 64))
+    return sum(len({*(s for p in passages[i:i + 256] for s in sentence_texts(p)),
+                    *(p.section for p in passages[i:i + 256] if p.section)}) for i in range(0, len(passages), 256))
 
 
 def expected_index(files: list[Path], tiny: TinyEmbedder) -> dict[tuple[str, int], tuple[dict, np.ndarray, np.ndarray, np.ndarray]]:
     """A fresh build of `files`, keyed by (source, char_start): passage, passage vector, sentence and window vectors."""
-    out = {}
-    for f in files:
-        for p in split_document(load_file(f)):
-            out[(p.source, p.char_start)] = (
-                p.to_dict(),
-                tiny.vector(passage_text(p)),
-                np.stack([tiny.vector(s) for s in sentence_texts(p)]),
-                np.stack([tiny.vector(w) for w in window_texts(p)]),
-            )
-    return out
+    return {(p.source, p.char_start): (p.to_dict(), *derived_vectors(p, tiny.vector))
+            for f in files for p in split_document(load_file(f))}
 
 
 def actual_index(index: Path) -> dict[tuple[str, int], tuple[dict, np.ndarray, np.ndarray, np.ndarray]]:
@@ -174,15 +167,19 @@ def test_bad_file_does_not_stop_the_others(seeds_copy: Path, tmp_path: Path, tin
 
 
 def test_real_model_vectors_are_those_of_the_passages(seeds_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    """In the index built with the real model, each row holds the embedding of its own passage and sentences."""
+    """In the index built with the real model, each row holds the embedding of its own sentences, and the
+    passage and window vectors derived from them."""
     data = store.open_index(seeds_index, model=embedder.name)
-    rows = list(range(0, len(data.passages), 7))
-    fresh = embedder.encode([passage_text(data.passages[r]) for r in rows])
-    assert np.allclose(np.asarray(data.passage_vectors[rows]), fresh, atol=2e-3)
-    for r in rows:
+
+    def vector(text: str) -> np.ndarray:
+        return embedder.encode([text])[0]
+
+    for r in range(0, len(data.passages), 7):
         srows = data.sentence_rows(r)
-        sv = embedder.encode(sentence_texts(data.passages[r]))
+        pv, sv, wv = derived_vectors(data.passages[r], vector)
+        assert np.allclose(np.asarray(data.passage_vectors[r]), pv, atol=2e-3)
         assert np.allclose(np.asarray(data.sentence_vectors[srows.start:srows.stop]), sv, atol=2e-3)
+        assert np.allclose(np.asarray(data.window_vectors[srows.start:srows.stop]), wv, atol=2e-3)
     assert np.allclose(np.linalg.norm(np.asarray(data.sentence_vectors), axis=1), 1.0, atol=2e-3)
 
 
@@ -266,7 +263,7 @@ TestIngestSequences = IngestMachine.TestCase
 
 def test_sentence_vectors_once_derives_windows_and_passages_from_them(embedder: Any) -> None:
     """`--vectors sentences`: each sentence is embedded once; windows and passages are their word-weighted means."""
-    from qa.documents import parse_text, word_count
+    from qa.documents import parse_text
     from qa.index.pipeline import embed_passages, embed_sentences_once
 
     doc = parse_text("/t/a.txt", "Port news\n\nTalks\n\nThe port opened a terminal. It can handle ships. Trade grew fast.\n")

@@ -28,7 +28,8 @@ def test_readers_answer_from_the_old_store_then_the_new_one_during_a_rebuild(
         else:  # three copies each, so that the rebuild takes long enough to be asked during
             for copy in range(3):
                 shutil.copy(f, new / f"{f.stem}-{copy}.txt")
-    writer_bot = Bot(resolve(store=pg_database, reader="none"), embedder=embedder)
+    # full vectors: about three times the embedding, so that the rebuild lasts long enough to be asked during
+    writer_bot = Bot(resolve(store=pg_database, reader="none", vectors="full"), embedder=embedder)
     writer_bot.ingest([old])
     reader_bot = Bot(resolve(store=pg_database, reader="none"), embedder=embedder)
     first = reader_bot.ask(QUESTION)

@@ -24,7 +24,7 @@ from qa.index.local.store import open_index
 from qa.index.postgres import writer as pg_writer
 from qa.index.postgres.connection import lock_key
 from qa.index.postgres.schema import SCHEMA_VERSION
-from qa.index.representation import passage_text, sentence_texts, window_texts
+from qa.index.representation import passage_text, sentence_texts
 from qa.passages import Passage
 from qa.text.lexical import terms, tokens
 from tests.support.paths import ROOT, SEEDS
@@ -189,7 +189,7 @@ def test_changed_and_deleted_files_change_exactly_their_rows(pg_dsn: str, schema
     assert min(after[str(changed)]) > max(i for ids in before.values() for i in ids)  # re-inserted, at the end
     # only the changed article was embedded again
     new = [p for p in live_passages(pg_dsn, schema) if p.source == str(changed)]
-    assert tiny.texts_encoded == len({t for p in new for t in (passage_text(p), *sentence_texts(p), *window_texts(p))})
+    assert tiny.texts_encoded == len({*(s for p in new for s in sentence_texts(p)), *(p.section for p in new if p.section)})
     assert_stats_exact(pg_dsn, schema)
 
     with pg_store.PgStore(pg_dsn, schema=schema) as store:

@@ -16,8 +16,9 @@ from qa.index.local import ingest_paths, segment
 from qa.index.local import manifest as local_manifest
 from qa.index.local import store as local_store
 from qa.index.local import writer as local_writer
-from qa.index.representation import passage_text, sentence_texts, window_texts
+from qa.index.representation import passage_text, sentence_texts
 from qa.text.lexical import terms, tokens
+from tests.support.index_checks import derived_vectors
 from tests.support.tiny_embedder import TinyEmbedder
 
 F16 = 2e-3  # vectors are stored as float16
@@ -70,13 +71,14 @@ def test_round_trip_keeps_passages_vectors_and_rows_aligned(built: Path, tiny: T
     assert len(data.documents()) == 5 and len(segments(built)) == 1
     assert sum(d.passages for d in data.documents().values()) == len(data.passages) == data.size
     for row, p in enumerate(data.passages):
-        assert np.allclose(data.passage_vectors[row], tiny.vector(passage_text(p)), atol=F16)
+        pv, sv, wv = derived_vectors(p, tiny.vector)
+        assert np.allclose(data.passage_vectors[row], pv, atol=F16)
         rows = data.sentence_rows(row)
         assert len(rows) == len(p.sentences)
-        for r, s, w in zip(rows, sentence_texts(p), window_texts(p), strict=True):
+        for i, r in enumerate(rows):
             assert data.sentence_owner[r] == row
-            assert np.allclose(data.sentence_vectors[r], tiny.vector(s), atol=F16)
-            assert np.allclose(data.window_vectors[r], tiny.vector(w), atol=F16)
+            assert np.allclose(data.sentence_vectors[r], sv[i], atol=F16)
+            assert np.allclose(data.window_vectors[r], wv[i], atol=F16)
 
 
 def exact_counts(data: store.IndexData) -> tuple[dict[str, tuple[int, int]], tuple[int, int, int, int]]:
@@ -191,7 +193,9 @@ def test_candidates_of_a_large_index_hold_the_exact_best(segmented: Path, tiny: 
     some = data.candidates(q, tokens(question), terms(question), limit=10)
     assert 10 <= len(some.passages) <= 20 < len(everything.passages) == data.size
     cos = everything.passage_vectors @ q
-    best = {everything.keys[i] for i in np.argsort(-cos)[:10]}
+    tenth = np.sort(cos)[::-1][9]
+    # rows tied with the tenth (the tiny embedder's vectors tie often) may be either side of the cut
+    best = {everything.keys[i] for i in np.flatnonzero(cos > tenth + 1e-6)}
     assert best <= set(some.keys)
     assert not any("/001_" in p.source for p in some.passages)
     assert {p.source for p in some.passages} <= set(data.documents())

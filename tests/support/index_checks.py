@@ -1,4 +1,5 @@
-"""Helpers for the crash, concurrency and damaged-index tests: test corpora and a black-box view of an index.
+"""Helpers for the crash, concurrency and damaged-index tests: test corpora and a black-box view of an index;
+and the vectors the default ingest gives a passage, for the tests that check them.
 
 The store's layout on disk is being replaced (segments and a manifest, float16 vectors, an ANN index), so
 everything here goes through the public surface only: `store.open_index`, `store.exists`, and what the
@@ -10,14 +11,17 @@ from __future__ import annotations
 import os
 import random
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qa.documents import word_count
 from qa.index import local as store
+from qa.index.representation import sentence_texts
+from qa.passages import Passage
 from tests.support.paths import SEEDS
 
 ATOL = 2e-3  # float16 keeps about three decimal digits of a unit vector's coordinates
@@ -147,3 +151,17 @@ def disk_bytes(path: Path) -> int:
 
 def files_matching(index_dir: Path, patterns: Iterable[str]) -> list[Path]:
     return sorted({p for pattern in patterns for p in index_dir.glob(pattern) if p.is_file()})
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def derived_vectors(p: Passage, vector: Callable[[str], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A passage's vectors as the default ingest makes them: its sentences embedded alone, each window the
+    word-weighted mean of its sentence and their neighbours, the passage that of its sentences and heading."""
+    sv = np.stack([vector(s) for s in sentence_texts(p)])
+    weighted = sv * np.array([max(1, word_count(s)) for s in sentence_texts(p)], dtype=np.float32)[:, None]
+    wv = _unit(np.stack([weighted[max(0, j - 1):j + 2].sum(axis=0) for j in range(len(sv))]))
+    whole = weighted.sum(axis=0) + (vector(p.section) * max(1, word_count(p.section)) if p.section else 0)
+    return _unit(whole), sv, wv

@@ -16,14 +16,14 @@ from qa.index.pipeline import ingest_paths as _ingest_paths
 
 
 def ingest_paths(paths: list[Path], index_dir: Path, embedder: Embedder, *, rebuild: bool = False,
-                 progress: Progress | None = None, vectors: str = "full") -> IngestReport:
+                 progress: Progress | None = None, vectors: str = "sentences") -> IngestReport:
     """`qa.index.pipeline.ingest_paths` into the local index folder `index_dir`."""
     return _ingest_paths(paths, LocalIndex(index_dir), embedder, rebuild=rebuild, progress=progress, vectors=vectors)
 
 
 def ingest_documents(docs: list[Document], index_dir: Path, embedder: Embedder, *, roots: Iterable[Path] = (),
                      rebuild: bool = False, progress: Progress | None = None,
-                     vectors: str = "full") -> IngestReport:
+                     vectors: str = "sentences") -> IngestReport:
     """`qa.index.pipeline.ingest_documents` into the local index folder `index_dir`."""
     return _ingest_documents(docs, LocalIndex(index_dir), embedder, roots=roots, rebuild=rebuild, progress=progress,
                              vectors=vectors)
