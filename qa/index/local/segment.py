@@ -6,7 +6,7 @@ with `passage_offsets.npy` (so one passage is read without parsing the rest), `p
 `sentence_start.npy`, the vectors `passage_vectors.npy`, `sentence_vectors.npy`, `window_vectors.npy`
 (float16), the BM25 tokens of every sentence and passage as id arrays (`*_tokens.npy` with `*_token_ptr.npy`),
 `df.npy` (in how many sentences and passages each token occurs), `bm25/` (a bm25s passage index for
-choosing candidates) and, for a large segment, `ann.usearch` (an HNSW index of the passage vectors).
+choosing candidates, each term's postings highest score first) and, for a large segment, `ann.usearch` (an HNSW index of the passage vectors).
 """
 
 from __future__ import annotations
@@ -198,7 +198,8 @@ def impact_top(data: np.ndarray, indices: np.ndarray, spans: list[tuple[int, int
 
 
 class Segment:
-    """A segment opened for reading: arrays memory-mapped, passages read one by one on demand."""
+    """A segment opened for reading: the rows a question needs (passages, vectors, token ids) read with
+    positioned reads on demand, the other arrays memory-mapped."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -224,9 +224,8 @@ class IndexData:
             local = np.array([seg.token_id.get(t, -1) for t in columns], dtype=np.int64)
             for kind, rows_, ptr, tf_key, len_key in (("sentence", srows, seg.sentence_token_ptr, "stf", "slen"),
                                                       ("passage", rows, seg.passage_token_ptr, "ptf", "plen")):
-                tf, lengths = _count(ptr[rows_ + 1] - ptr[rows_], seg.tokens_of(kind, ptr, rows_), local,
-                                     len(seg.vocab))
-                parts[tf_key].append(tf)
+                lengths = ptr[rows_ + 1] - ptr[rows_]
+                parts[tf_key].append(_count(lengths, seg.tokens_of(kind, ptr, rows_), local, len(seg.vocab)))
                 parts[len_key].append(lengths)
         dim, q = self.dim, len(columns)
 
@@ -320,9 +319,9 @@ class LazyPassages(Sequence[Passage]):
         return hit
 
 
-def _count(lengths: np.ndarray, ids: np.ndarray, local: np.ndarray, n_vocab: int) -> tuple[np.ndarray, np.ndarray]:
+def _count(lengths: np.ndarray, ids: np.ndarray, local: np.ndarray, n_vocab: int) -> np.ndarray:
     """tf of the question's columns (`local`: their ids in this segment, -1 when absent) in each row, given the
-    rows' lengths and their token ids concatenated; and the lengths."""
+    rows' lengths and their token ids concatenated."""
     tf = np.zeros((len(lengths), len(local)), dtype=np.float32)
     present = local >= 0
     if present.any() and len(lengths):
@@ -332,7 +331,7 @@ def _count(lengths: np.ndarray, ids: np.ndarray, local: np.ndarray, n_vocab: int
         owner = np.repeat(np.arange(len(lengths)), lengths)
         mask = hit >= 0
         np.add.at(tf, (owner[mask], hit[mask]), 1.0)
-    return tf, lengths
+    return tf
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
