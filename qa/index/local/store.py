@@ -23,7 +23,7 @@ from qa.errors import IndexCorruptError, ModelMismatchError
 from qa.index.candidates import Candidates, CorpusStats, question_columns
 from qa.index.contract import DocumentRecord
 from qa.index.local.manifest import Moved, current_name, read_manifest
-from qa.index.local.segment import Segment, damaged, expand_ranges, row_sets
+from qa.index.local.segment import Segment, damaged, row_sets
 from qa.passages import Passage
 
 SMALL_INDEX = 2_000  # at most this many live passages: every passage is a candidate (exact search)
@@ -99,10 +99,10 @@ class IndexData:
         dead = np.flatnonzero(~live)
         if len(dead) == 0:
             return None
-        n = len(seg.vocab)
-        s_ptr, s_ids = _gather_csr(seg.sentence_token_ptr, seg.sentence_tokens, seg.sentence_rows(dead))
-        p_ptr, p_ids = _gather_csr(seg.passage_token_ptr, seg.passage_tokens, dead)
-        return np.stack([row_sets(s_ptr, s_ids, n), row_sets(p_ptr, p_ids, n)], axis=1)
+        counts = [row_sets(_sub_ptr(ptr, rows), seg.tokens_of(kind, ptr, rows), len(seg.vocab))
+                  for kind, ptr, rows in (("sentence", seg.sentence_token_ptr, seg.sentence_rows(dead)),
+                                          ("passage", seg.passage_token_ptr, dead))]
+        return np.stack(counts, axis=1)
 
     def _stats(self) -> CorpusStats:
         passages = sentences = p_tokens = s_tokens = 0
@@ -343,11 +343,8 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return part[np.isfinite(scores[part])]
 
 
-def _gather_csr(ptr: np.ndarray, ids: np.ndarray, rows: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The sub-CSR of `rows`."""
-    rows = np.asarray(rows, dtype=np.int64)
-    lengths = ptr[rows + 1] - ptr[rows]
-    new_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new_ptr[1:])
-    picked = ids[expand_ranges(ptr[rows], lengths)]
-    return new_ptr, picked
+def _sub_ptr(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The pointer array of the CSR rows `rows` alone (their token ids: `Segment.tokens_of`)."""
+    out = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(ptr[rows + 1] - ptr[rows], out=out[1:])
+    return out
