@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -9,6 +10,12 @@ from qa.documents import Document, word_count
 from qa.text.sentences import split_spans
 
 MAX_WORDS = 100
+# A sentence or passage is quoted whole, so neither may run on: a line of megabytes with no sentence break (a
+# dump, a log, a minified page) is cut into pieces at spaces. Real sentences stay whole: the longest in the
+# seeds has 262 characters, in the SQuAD bench file 732, and a 150-word sentence about 1,100.
+MAX_SENTENCE_CHARS = 2_000
+MAX_PASSAGE_CHARS = 4_000
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -52,13 +59,30 @@ class Passage:
 _FIELDS = tuple(f.name for f in fields(Passage))
 
 
+def capped(spans: list[tuple[int, int]], text: str, limit: int = MAX_SENTENCE_CHARS) -> list[tuple[int, int]]:
+    """`spans` with every span longer than `limit` characters cut into pieces of at most `limit`, at the last
+    run of spaces in the second half of each piece (anywhere, when it has none)."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        while e - s > limit:
+            cut, resume = s + limit, s + limit
+            for m in _SPACE.finditer(text, s + limit // 2, s + limit):
+                cut, resume = m.start(), m.end()
+            out.append((s, cut))
+            s = resume
+        if e > s:
+            out.append((s, e))
+    return out
+
+
 def _chunks(spans: list[tuple[int, int]], text: str, max_words: int) -> list[list[tuple[int, int]]]:
-    """Group consecutive sentence spans into runs of at most `max_words` words (a longer sentence stands alone)."""
+    """Group consecutive sentence spans into runs of at most `max_words` words and `MAX_PASSAGE_CHARS`
+    characters (a longer sentence stands alone)."""
     groups: list[list[tuple[int, int]]] = []
     words = 0
     for span in spans:
         n = word_count(text[span[0]:span[1]])
-        if groups and words + n <= max_words:
+        if groups and words + n <= max_words and span[1] - groups[-1][0][0] <= MAX_PASSAGE_CHARS:
             groups[-1].append(span)
             words += n
         else:
@@ -77,7 +101,8 @@ def _balance(groups: list[list[tuple[int, int]]], text: str, max_words: int) -> 
         moved = groups[-2][-1]
         a, b = size(groups[-2]), size(groups[-1])
         n = word_count(text[moved[0]:moved[1]])
-        if b + n > max_words or abs((a - n) - (b + n)) >= abs(a - b):
+        if (b + n > max_words or abs((a - n) - (b + n)) >= abs(a - b)
+                or groups[-1][-1][1] - moved[0] > MAX_PASSAGE_CHARS):
             break
         groups[-2] = groups[-2][:-1]
         groups[-1] = [moved] + groups[-1]
@@ -88,7 +113,7 @@ def split_document(doc: Document, max_words: int = MAX_WORDS) -> list[Passage]:
     """Cut each paragraph of `doc` into passages of whole sentences, each under `max_words` words."""
     passages: list[Passage] = []
     for block in doc.blocks:
-        spans = split_spans(block.text)
+        spans = capped(split_spans(block.text), block.text)
         for group in _chunks(spans, block.text, max_words):
             start, end = group[0][0], group[-1][1]
             text = block.text[start:end]

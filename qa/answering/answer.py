@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa.documents.files import shown_name
+
 
 @dataclass
 class Citation:
@@ -88,8 +90,9 @@ class Answer:
 
 
 def display_source(source: str) -> str:
-    """A path as the user would type it: relative to the working folder when inside it."""
+    """A path as the user would type it: relative to the working folder when inside it (and as every view
+    shows a name: `qa.documents.files.shown_name`)."""
     if os.path.isabs(source):
         rel = os.path.relpath(source)
-        return rel if not rel.startswith("..") else source
-    return source
+        return shown_name(rel if not rel.startswith("..") else source)
+    return shown_name(source)

@@ -24,9 +24,29 @@ FORMATS = ".txt, .md, .html, .pdf, .docx, .rss or .atom"  # as messages name the
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # A PDF or Word file carries fonts and pictures besides its text, so it may be ten times larger.
 MAX_BINARY_BYTES = 50 * 1024 * 1024
+# Reading one file (PDF text extraction, a Word file's paragraphs) stops past this, so that no layout or
+# markup that makes a parser crawl can hold an ingest; it is checked between pages and paragraphs.
+MAX_READ_SECONDS = 60.0
+# The text read from one PDF or Word file: twice what the largest text file gives; more is a book or a dump.
+MAX_TEXT_CHARS = 10_000_000
 # Control characters other than whitespace and ESC: a text file has almost none, a binary file many.
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
 BINARY_SHARE = 0.05
+
+# What a file name may hold that no view should show as is: the raw bytes of a name that is not UTF-8 (which
+# Python holds as lone surrogates) and the bidi controls that reorder how a name reads (U+202E shows
+# "report\u202etxt.exe" as "reportexe.txt").
+_UNSHOWABLE = re.compile("[\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_name(name: str) -> str:
+    """A file name (or any source) as views show it: a byte that is not UTF-8 as `\\xe9`, a bidi control as
+    `\\u202e`; every other character as it is. The name itself is kept as the file system gave it."""
+    def escape(m: re.Match[str]) -> str:
+        c = ord(m.group())
+        return f"\\x{c - 0xDC00:02x}" if 0xDC80 <= c <= 0xDCFF else f"\\u{c:04x}"
+    return _UNSHOWABLE.sub(escape, name)
+
 
 def size_limit(path: Path) -> int:
     """The largest file of this format that is read as an article."""
@@ -53,18 +73,19 @@ def read_bytes(path: Path) -> bytes:
             raise SourceError(f"{path}: not a regular file")
         limit = size_limit(path)
         if info.st_size > limit:
-            raise SourceError(f"{path}: too large ({_megabytes(info.st_size)}; files over "
-                              f"{_megabytes(limit)} are not read as articles)")
+            raise SourceError(f"{path}: too large ({megabytes(info.st_size)}; files over "
+                              f"{megabytes(limit)} are not read as articles)")
         try:
             data = f.read(limit + 1)
         except OSError as exc:
             raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if len(data) > limit:  # it grew while being read
-        raise SourceError(f"{path}: too large (over {_megabytes(limit)})")
+        raise SourceError(f"{path}: too large (over {megabytes(limit)})")
     return data
 
 
-def _megabytes(n: int) -> str:
+def megabytes(n: int) -> str:
+    """`n` bytes as messages give a size: `5 MB`, `1.5 MB`."""
     return f"{n / (1024 * 1024):.1f} MB" if n % (1024 * 1024) else f"{n // (1024 * 1024)} MB"
 
 

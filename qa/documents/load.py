@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qa.documents.feeds import load_feed
 from qa.documents.files import FEED_SUFFIXES, HTML_SUFFIXES, MARKDOWN_SUFFIXES, decode, read_bytes
+from qa.documents.isolation import one_file
 from qa.documents.model import Document
 from qa.documents.pdf import load_pdf
 from qa.documents.plain import parse_text
@@ -39,8 +40,13 @@ def load_path(path: Path) -> tuple[list[Document], list[str]]:
     that was left out. Raises SourceError, with a one-line reason, for a file that cannot be read at all:
     unreadable, gone, not a regular file, too large, binary, damaged, encrypted, empty or without article text.
     """
-    suffix = path.suffix.lower()
     data = read_bytes(path)
+    with one_file(path):
+        return _parse(path, data)
+
+
+def _parse(path: Path, data: bytes) -> tuple[list[Document], list[str]]:
+    suffix = path.suffix.lower()
     source = str(path.resolve())
     file_hash = hashlib.sha256(data).hexdigest()
     if suffix in FEED_SUFFIXES:

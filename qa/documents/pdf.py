@@ -4,16 +4,26 @@ passages never cross a page and lines count from the top of their page."""
 from __future__ import annotations
 
 import io
+import logging
 import time
 from datetime import datetime
 from pathlib import Path
 
+from qa.documents.files import MAX_READ_SECONDS, MAX_TEXT_CHARS
 from qa.documents.model import Block, Document
 from qa.documents.plain import parse_text
 from qa.errors import SourceError
 
 MAX_PAGES = 2000  # a longer PDF is a book or a data dump, not an article, and would hold an ingest for minutes
-MAX_SECONDS = 60.0  # a page layout that makes text extraction crawl must not hang an ingest
+
+
+def _quiet_pypdf() -> None:
+    """pypdf logs what it repairs in a damaged file (to stderr when nothing else is configured): notes for its
+    developers, not lines for a user, who gets the file's outcome instead."""
+    log = logging.getLogger("pypdf")
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+        log.propagate = False
 
 
 def _metadata_date(value: object) -> str | None:
@@ -30,8 +40,9 @@ def load_pdf(path: Path, data: bytes, source: str) -> Document:
 def read_pdf(path: Path, data: bytes) -> tuple[list[str], str | None, str | None]:
     """The text of each page, and the title and date of the metadata. SourceError as for `load_pdf`."""
     import pypdf  # only needed for PDFs
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
+    _quiet_pypdf()
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone still lets it be read
@@ -41,16 +52,22 @@ def read_pdf(path: Path, data: bytes) -> tuple[list[str], str | None, str | None
             raise SourceError(f"{path}: too many pages ({len(pages)}; PDFs of at most {MAX_PAGES} pages are read)")
         started = time.monotonic()
         texts = []
+        size = 0
         for page in pages:
             texts.append(page.extract_text() or "")
-            if time.monotonic() - started > MAX_SECONDS:
-                raise SourceError(f"{path}: text extraction took over {MAX_SECONDS:.0f} s, not read")
+            size += len(texts[-1])
+            if time.monotonic() - started > MAX_READ_SECONDS:
+                raise SourceError(f"{path}: text extraction took over {MAX_READ_SECONDS:.0f} s, not read")
+            if size > MAX_TEXT_CHARS:
+                raise SourceError(f"{path}: too much text (over {MAX_TEXT_CHARS:,} characters), not read")
         meta = reader.metadata
         title = (meta.title or "").strip() if meta is not None else ""
         date = _metadata_date(meta.creation_date) if meta is not None else None
     except SourceError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
+    except LimitReachedError as exc:  # a stream that inflates past pypdf's limits, a page tree of millions
+        raise SourceError(f"{path}: over a PDF reading limit ({' '.join(str(exc).split())[:100]})") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
             NotImplementedError, RecursionError, AssertionError) as exc:
         raise SourceError(f"{path}: not a readable PDF ({type(exc).__name__})") from None
     if not any(t.strip() for t in texts):

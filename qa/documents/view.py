@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qa.documents.feeds import feed_of, load_feed
 from qa.documents.files import FEED_SUFFIXES, decode, read_bytes
+from qa.documents.isolation import one_file
 from qa.documents.model import content_hash
 from qa.documents.pdf import read_pdf
 from qa.documents.word import read_docx
@@ -18,7 +19,8 @@ from qa.text.lines import split_lines
 
 def source_id(source: str) -> str:
     """A short, stable id for an indexed source, so that requests name articles without naming paths."""
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    # a source from a file name that is not UTF-8 holds its raw bytes as surrogates: hashed as those bytes
+    return hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ def article_text(source: str) -> tuple[list[ArticleLine], str]:
     file is gone or can no longer be read."""
     path = Path(feed_of(source))
     data = read_bytes(path)
+    with one_file(path):
+        return _lines(source, path, data)
+
+
+def _lines(source: str, path: Path, data: bytes) -> tuple[list[ArticleLine], str]:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         pages, _, _ = read_pdf(path, data)
