@@ -35,7 +35,8 @@ from qa.documents import find_files, load_file  # noqa: E402
 from qa.index import local as store  # noqa: E402
 from qa.index.contract import DocumentRecord  # noqa: E402
 from qa.index.local import manifest  # noqa: E402
-from qa.index.local.segment import Segment, SegmentData, remove_folder, write_segment  # noqa: E402
+from qa.index.local.disk import remove_folder  # noqa: E402
+from qa.index.local.segment import Segment, SegmentData, write_segment  # noqa: E402
 from qa.passages import Passage, split_document  # noqa: E402
 from qa.text.lexical import terms, tokens  # noqa: E402
 from qa.text.sentences import split_spans  # noqa: E402

@@ -18,11 +18,12 @@ from qa.errors import (
     ModelMismatchError,
     QAError,
     SourceError,
+    StorageError,
     StoreUnavailableError,
 )
 
 __version__ = "0.1.0"
 
 __all__ = ["Answer", "Bot", "Citation", "ConfigError", "IndexCorruptError", "IndexMissingError", "InputError",
-           "ModelLoadError", "ModelMismatchError", "QAError", "Settings", "SourceError", "StoreUnavailableError",
-           "resolve"]
+           "ModelLoadError", "ModelMismatchError", "QAError", "Settings", "SourceError", "StorageError",
+           "StoreUnavailableError", "resolve"]

@@ -35,3 +35,7 @@ class ConfigError(QAError):
 
 class StoreUnavailableError(QAError):
     """The store cannot be reached or used: a bad database address, a server that is down, no pgvector."""
+
+
+class StorageError(QAError):
+    """The index cannot be written: the disk is full, or another I/O error; the previous index is untouched."""

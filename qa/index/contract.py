@@ -41,6 +41,18 @@ class IndexInfo:
     dim: int
 
 
+@dataclass(frozen=True)
+class IndexCheck:
+    """What a whole-index check read: every byte of a local index, every row of a PostgreSQL store."""
+
+    where: str
+    documents: int
+    passages: int
+    parts: int  # segments of a local index, tables of a PostgreSQL store
+    checked_bytes: int  # summed against their checksums (0 for PostgreSQL, which checks its own pages)
+    notes: tuple[str, ...] = ()  # what could not be checked, and why
+
+
 class ReadStore(Protocol):
     """An index opened for questions (safe to share between threads)."""
 
@@ -130,5 +142,10 @@ class IndexTarget(Protocol):
 
     def generation(self) -> str | None:
         """The id of the committed index, read cheaply (None when there is none)."""
+        ...
+
+    def check(self) -> IndexCheck:
+        """Read the whole index and check it: IndexCorruptError naming the first damage found,
+        IndexMissingError when there is no index."""
         ...
 

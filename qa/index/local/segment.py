@@ -6,14 +6,15 @@ with `passage_offsets.npy` (so one passage is read without parsing the rest), `p
 `sentence_start.npy`, the vectors `passage_vectors.npy`, `sentence_vectors.npy`, `window_vectors.npy`
 (float16), the BM25 tokens of every sentence and passage as id arrays (`*_tokens.npy` with `*_token_ptr.npy`),
 `df.npy` (in how many sentences and passages each token occurs), `bm25/` (a bm25s passage index for
-choosing candidates, each term's postings highest score first) and, for a large segment, `ann.usearch` (an HNSW index of the passage vectors).
+choosing candidates, each term's postings highest score first), for a large segment `ann.usearch` (an HNSW index
+of the passage vectors), and last `checksums.json`, the size and CRC32 of every other file
+(see `qa.index.local.checksums`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import uuid
 import weakref
 from collections.abc import Iterator, Sequence
@@ -24,6 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexCorruptError
+from qa.index.local import checksums
+from qa.index.local.disk import fsync_dir as _fsync_dir
+from qa.index.local.disk import json_bytes, writing
+from qa.index.local.disk import remove_folder as remove_folder  # a segment is removed as a folder
+from qa.index.local.disk import write_bytes as _write_bytes
 from qa.index.local.rowfile import RowFile
 from qa.passages import Passage
 
@@ -54,24 +60,9 @@ def damaged(index_dir: Path, why: str) -> IndexCorruptError:
     return IndexCorruptError(f"the index at {index_dir} is damaged ({why}): rebuild it with `qa ingest --rebuild PATH`")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _save(path: Path, array: np.ndarray) -> None:
     with open(path, "wb") as fh:
         np.save(fh, np.ascontiguousarray(array))
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -97,17 +88,35 @@ def row_sets(ptr: np.ndarray, ids: np.ndarray, n_vocab: int) -> np.ndarray:
     return np.bincount(pairs[first] % n_vocab, minlength=n_vocab)
 
 
+def _size_estimate(data: SegmentData, dim: int) -> int:
+    """About how many bytes the segment of `data` takes on disk (for a message when they do not fit)."""
+    vectors = (len(data.passage_vectors) + 2 * len(data.sentence_vectors)) * dim * 2
+    tokens = 4 * (len(data.sentence_tokens) + len(data.passage_tokens))
+    text = sum(len(p.text) + 400 for p in data.passages)  # each passage's JSON line: its text and its fields
+    return vectors + 3 * tokens + text
+
+
 def write_segment(index_dir: Path, data: SegmentData, dim: int) -> str:
-    """Write `data` as a new segment of the index at `index_dir`; return its name. Durable once returned."""
+    """Write `data` as a new segment of the index at `index_dir`; return its name. Durable once returned.
+    StorageError when it cannot be written (a full disk): then nothing of it is left behind."""
     name = f"seg-{uuid.uuid4().hex[:12]}"
     tmp = index_dir / f".tmp-{name}"
-    tmp.mkdir(parents=True)
+    with writing(index_dir, _size_estimate(data, dim), [tmp]):
+        tmp.mkdir(parents=True)
+        _write_segment_files(tmp, data, dim)
+        _write_bytes(tmp / checksums.LIST, checksums.write_list(tmp))
+        _fsync_dir(tmp)
+        tmp.rename(index_dir / name)
+    return name
+
+
+def _write_segment_files(tmp: Path, data: SegmentData, dim: int) -> None:
     sources = list(dict.fromkeys(p.source for p in data.passages))
     source_id = {s: i for i, s in enumerate(sources)}
     n_vocab = len(data.vocab)
     df = np.stack([row_sets(data.sentence_token_ptr, data.sentence_tokens, n_vocab),
                    row_sets(data.passage_token_ptr, data.passage_tokens, n_vocab)], axis=1).astype(np.int32)
-    lines = [(json.dumps(p.to_dict(), ensure_ascii=False) + "\n").encode() for p in data.passages]
+    lines = [json_bytes(p.to_dict()) + b"\n" for p in data.passages]
     offsets = np.zeros(len(lines) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in lines], out=offsets[1:])
     counts = [len(p.sentences) for p in data.passages]
@@ -119,8 +128,8 @@ def write_segment(index_dir: Path, data: SegmentData, dim: int) -> str:
     title_terms = sorted({t for title in titles for t in terms(title)})
     meta = {"passages": len(data.passages), "sentences": int(sentence_start[-1]), "dim": dim, "sources": sources,
             "title_terms": title_terms, "postings": "impact"}
-    _write_bytes(tmp / "segment.json", json.dumps(meta).encode())
-    _write_bytes(tmp / "vocab.json", json.dumps(data.vocab, ensure_ascii=False).encode())
+    _write_bytes(tmp / "segment.json", json_bytes(meta))
+    _write_bytes(tmp / "vocab.json", json_bytes(data.vocab))
     _write_bytes(tmp / "passages.jsonl", b"".join(lines))
     _save(tmp / "passage_offsets.npy", offsets)
     _save(tmp / "passage_source.npy", np.array([source_id[p.source] for p in data.passages], dtype=np.int32))
@@ -136,9 +145,6 @@ def write_segment(index_dir: Path, data: SegmentData, dim: int) -> str:
     _write_lexical_index(tmp / "bm25", data)
     if len(data.passages) >= ANN_MIN_PASSAGES:
         _write_ann(tmp / _ANN_FILE, np.asarray(data.passage_vectors, dtype=np.float32).reshape(-1, dim))
-    _fsync_dir(tmp)
-    tmp.rename(index_dir / name)
-    return name
 
 
 def _write_lexical_index(folder: Path, data: SegmentData) -> None:
@@ -201,15 +207,22 @@ class Segment:
     """A segment opened for reading: the rows a question needs (passages, vectors, token ids) read with
     positioned reads on demand, the other arrays memory-mapped."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, sums_crc: str | None = None) -> None:
+        """Open the segment in `folder`; `sums_crc` is the CRC32 of its checksum list as the manifest records
+        it (None for a segment written before checksums were kept: then it is read unchecked)."""
         self.folder = folder
         self.name = folder.name
         self._text = -1  # passages.jsonl, read with os.pread
         self._rows: dict[str, RowFile] = {}
         self._closers: list[weakref.finalize] = []
         try:
-            meta = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
-            self.vocab: list[str] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+            # checked before anything is parsed: a flipped bit in a header must not become a huge allocation
+            self.sums = checksums.read_list(folder, sums_crc)
+            whole = {name: (folder / name).read_bytes() for name in ("segment.json", "vocab.json")}
+            if self.sums is not None:
+                checksums.verify(folder, self.sums, full=False, data=whole)
+            meta = json.loads(whole["segment.json"])
+            self.vocab: list[str] = json.loads(whole["vocab.json"])
             self.sources: list[str] = meta["sources"]
             self.title_terms: list[str] | None = meta.get("title_terms")  # None in segments written before it was kept
             self.impact_ordered = meta.get("postings") == "impact"  # False in segments written before it was
@@ -239,7 +252,7 @@ class Segment:
                 raise ValueError("passages.jsonl is truncated")
             for name in _ROW_FILES:
                 self._rows[name] = RowFile(folder / f"{name}.npy")
-        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, IndexError, OverflowError, MemoryError) as exc:
             self.close()
             raise damaged(folder.parent, f"segment {folder.name}: {exc}") from None
         self.token_id = {t: i for i, t in enumerate(self.vocab)}
@@ -264,10 +277,22 @@ class Segment:
         except (ValueError, KeyError, TypeError) as exc:
             raise damaged(self.folder.parent, f"segment {self.name}: passage {row}: {exc}") from None
 
-    def check(self) -> None:
+    def verify(self) -> None:
+        """Sum every byte of every file against the checksums written with it: IndexCorruptError when one
+        differs. (Opening sums only the small files.)"""
+        if self.sums is None:
+            return
+        try:
+            checksums.verify(self.folder, self.sums, full=True)
+        except (OSError, ValueError) as exc:
+            raise damaged(self.folder.parent, f"segment {self.name}: {exc}") from None
+
+    def check(self, every_passage: bool = False) -> None:
         """Read what a question reads lazily (the passages, the candidate indexes): raise if it is damaged.
-        A large segment's passages are sampled, so that an incremental ingest stays fast."""
-        rows = range(self.size) if self.size <= ANN_MIN_PASSAGES else np.linspace(0, self.size - 1, 1000).astype(int)
+        A large segment's passages are sampled, so that an incremental ingest stays fast, unless
+        `every_passage` is asked for."""
+        sample = self.size > ANN_MIN_PASSAGES and not every_passage
+        rows = np.linspace(0, self.size - 1, 1000).astype(int) if sample else range(self.size)
         for row in rows:
             self.passage(int(row))
         self.bm25  # noqa: B018
@@ -353,7 +378,3 @@ class Segment:
             rows.close()
         for closer in self._closers:
             closer()
-
-
-def remove_folder(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.errors import IndexCorruptError, ModelMismatchError
 from qa.index.candidates import Candidates, CorpusStats, question_columns
-from qa.index.contract import DocumentRecord
+from qa.index.contract import DocumentRecord, IndexCheck
 from qa.index.local.manifest import Moved, current_name, read_manifest
 from qa.index.local.segment import Segment, damaged, row_sets
 from qa.passages import Passage
@@ -35,14 +35,15 @@ def open_index(index_dir: Path, model: str | None = None) -> IndexData:
         before = current_name(index_dir)
         try:
             manifest = read_manifest(index_dir)
-            segments = [Segment(index_dir / s) for s in manifest["segments"]]
+            sums = manifest.get("checksums") or {}
+            segments = [Segment(index_dir / s, sums.get(s)) for s in manifest["segments"]]
         except Moved:
             continue
         except IndexCorruptError as exc:
             if current_name(index_dir) != before:
                 continue
             raise exc if str(exc).startswith("the index at") else damaged(index_dir, str(exc)) from None
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise damaged(index_dir, f"manifest lacks {exc}") from None
         if model is not None and manifest["model"] != model:
             raise ModelMismatchError(
@@ -291,6 +292,33 @@ class IndexData:
         """Read every part of the index once: raise IndexCorruptError if any is damaged."""
         for seg in self.segments:
             seg.check()
+
+    def check_fully(self) -> IndexCheck:
+        """Sum every byte of every segment against its checksums, parse every passage, and check that the
+        manifest's documents are the segments' rows: IndexCorruptError naming the first damage found."""
+        where = self.path if self.path is not None else Path("?")
+        checked, unverified = 0, []
+        for seg in self.segments:
+            seg.verify()
+            seg.check(every_passage=True)
+            if seg.sums is None:
+                unverified.append(seg.name)
+            else:
+                checked += sum(size for size, _ in seg.sums.values())
+        for seg, live in zip(self.segments, self.live, strict=True):
+            rows = np.bincount(np.asarray(seg.passage_source)[live], minlength=len(seg.sources))
+            for i, source in enumerate(seg.sources):
+                rec = self.records.get(source)
+                if rec is not None and rec.segment == seg.name and rows[i] != rec.passages:
+                    raise damaged(where, f"the manifest gives {source} {rec.passages} passages, segment "
+                                         f"{seg.name} holds {rows[i]}")
+        names = {seg.name for seg in self.segments}
+        for rec in self.records.values():
+            if rec.passages and rec.segment not in names:
+                raise damaged(where, f"{rec.source} is in segment {rec.segment}, which the manifest does not list")
+        notes = (f"{len(unverified)} segment(s) written before checksums were kept, not summed: "
+                 f"{', '.join(unverified)}",) if unverified else ()
+        return IndexCheck(f"index at {where}", len(self.records), self.size, len(self.segments), checked, notes)
 
     def close(self) -> None:
         for seg in self.segments:

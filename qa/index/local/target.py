@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa.errors import IndexMissingError
+from qa.index.contract import IndexCheck
 from qa.index.local import manifest
 from qa.index.local.store import IndexData, open_index
 from qa.index.local.writer import LocalWriter
@@ -38,3 +39,10 @@ class LocalIndex:
 
     def generation(self) -> str | None:
         return manifest.current_name(self.path)
+
+    def check(self) -> IndexCheck:
+        data = self.open()
+        try:
+            return data.check_fully()
+        finally:
+            data.close()

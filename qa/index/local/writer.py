@@ -17,6 +17,7 @@ from qa.documents import Document
 from qa.errors import IndexCorruptError
 from qa.index.contract import DocumentRecord, IndexInfo
 from qa.index.local import manifest
+from qa.index.local.disk import remove_folder
 from qa.index.local.segment import Segment, SegmentData, write_segment
 from qa.index.local.store import IndexData, open_index
 from qa.index.representation import passage_text, sentence_texts
@@ -117,6 +118,7 @@ class LocalWriter:
         self._new: list[tuple[list[Passage], np.ndarray, np.ndarray, np.ndarray]] = []
         self._count: int | None = None
         self._info: IndexInfo | None = None
+        manifest.remove_leftovers(index_dir)  # a killed or failed write's temporary files hold disk space
         if not manifest.exists(index_dir):
             return
         if rebuild:
@@ -169,6 +171,8 @@ class LocalWriter:
         else:
             merge = []
         builder = _SegmentBuilder()
+        for name in merge:
+            segments[name].verify()  # rows are copied from it as they are: every byte is checked first
         for rec in kept:
             if rec.segment in merge:
                 builder.add_rows(segments[rec.segment], _rows_of(segments[rec.segment], rec.source))
@@ -179,7 +183,13 @@ class LocalWriter:
         records += [DocumentRecord(d.source, d.content_hash, d.title, d.date, len(ps), written if ps else "")
                     for d, ps in self._fresh]
         live_segments = list(dict.fromkeys(r.segment for r in records if r.passages))
-        manifest.commit(self.index_dir, info.model, info.dim, records, live_segments, info.backend)
+        before = manifest.current_name(self.index_dir)
+        try:
+            manifest.commit(self.index_dir, info.model, info.dim, records, live_segments, info.backend)
+        except BaseException:
+            if written and manifest.current_name(self.index_dir) == before:  # no manifest names it
+                remove_folder(self.index_dir / written)
+            raise
         self._count = sum(r.passages for r in records)
 
     def passage_count(self) -> int:

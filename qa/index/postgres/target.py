@@ -7,7 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from qa.errors import IndexMissingError
-from qa.index.postgres.connection import DEFAULT_SCHEMA, connect, describe, errors, installed, lock_key, sql
+from qa.index.contract import IndexCheck
+from qa.index.postgres.check import check_store
+from qa.index.postgres.connection import (
+    DEFAULT_SCHEMA,
+    connect,
+    describe,
+    errors,
+    installed,
+    lock_key,
+    sql,
+    use_schema,
+    vector_schema,
+)
 from qa.index.postgres.store import PgStore
 from qa.index.postgres.writer import PgWriter
 
@@ -48,6 +60,18 @@ class PostgresIndex:
                     with conn.transaction():
                         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                             sql.Identifier(writer.retired)))
+        finally:
+            conn.close()
+
+    def check(self) -> IndexCheck:
+        conn = connect(self.dsn)
+        try:
+            with errors(self.dsn):
+                found = vector_schema(conn)
+                if found is None or not installed(conn, self.schema):
+                    raise IndexMissingError(f"no qa store in {self.where}: run `qa ingest PATH` with this --store first")
+                use_schema(conn, self.schema, found)
+                return check_store(conn, self.where)
         finally:
             conn.close()
 
