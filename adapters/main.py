@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from adapters.cli.commands import INGEST_EPILOG, cmd_ask, cmd_ingest, settings_from
+from adapters.cli.commands import INGEST_EPILOG, cmd_ask, cmd_check, cmd_ingest, settings_from
 from adapters.common.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
 from adapters.common.safe import print_error, stderr_console
 from qa import config
@@ -100,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     common(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("check", help="verify a whole index: every byte of a local one, every row of a PostgreSQL store")
+    common(p)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("eval", help="score the bot on a question set (JSONL or SQuAD JSON)")
     p.add_argument("file", help="question set: .jsonl ({q, src, key}) or SQuAD 2.0 .json")

@@ -1,4 +1,4 @@
-"""The one-shot commands: `qa ingest` and `qa ask`."""
+"""The one-shot commands: `qa ingest`, `qa ask` and `qa check`."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from rich.console import Console
 from adapters.common.exits import EXIT_ERROR
 from adapters.common.ingest_view import ingest_exit_code, load_bot, print_report, progress_bar
 from adapters.common.render import plain_answer, render_answer
-from adapters.common.safe import json_line, message_line, stderr_console
+from adapters.common.safe import input_lines, json_line, message_line, safe_text, stderr_console
 from qa import config
 from qa.bot import Bot
 from qa.errors import InputError
+from qa.index.open import target_for
 from qa.text.cleaning import check_question, clean_question
 
 INGEST_EPILOG = """\
@@ -60,9 +61,9 @@ def _questions(args: argparse.Namespace) -> Iterator[str]:
         return
     if sys.stdin.isatty():
         raise InputError('no question given: qa ask "QUESTION" (or pipe questions, one per line)')
-    for line in sys.stdin:
+    for line in input_lines(sys.stdin):
         if line.strip():
-            yield line.rstrip("\n")
+            yield line
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -90,3 +91,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             print(plain_answer(answer), flush=True)
     return status
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Verify the whole index: one line saying what was read, a warning per thing that could not be checked;
+    damage is the one `error:` line of a damaged index (raised)."""
+    settings = settings_from(args)
+    found = target_for(settings).check()
+    err = stderr_console()
+    for note in found.notes:
+        err.print(message_line("warning:", "yellow", note), soft_wrap=True)
+    parts = f"{found.parts} segment{'s' if found.parts != 1 else ''}" if settings.store is None else "its tables"
+    summed = (f"; {found.checked_bytes / (1024 * 1024):.1f} MB summed, every byte as written"
+              if settings.store is None else "; every row consistent")
+    Console(highlight=False, soft_wrap=True).print(safe_text(
+        f"ok: {found.where}: {found.documents} documents, {found.passages} passages in {parts}{summed}"))
+    return 0

@@ -40,7 +40,7 @@ def cmd_watch(args: argparse.Namespace, stop: threading.Event | None = None) -> 
         for changed in changes:
             report = bot.ingest_changed(changed)
             if report.changed or report.errors:
-                print_report(report, out)
+                print_report(report, out, final=False)
     except (KeyboardInterrupt, StopIteration):
         pass
     finally:

@@ -45,14 +45,15 @@ def ingest_exit_code(report: IngestReport) -> int:
     return EXIT_ERROR if nothing_read(report) else EXIT_SKIPPED
 
 
-def print_report(report: IngestReport, console: Console) -> None:
+def print_report(report: IngestReport, console: Console, *, final: bool = True) -> None:
     """What an ingest did, a line per changed document, then a summary; problems go to stderr, a line each.
 
     When nothing could be read the problems are errors and nothing else is printed; otherwise each
-    is a warning naming what was skipped.
+    is a warning naming what was skipped. Not `final` (one of `qa watch`'s bursts, after which it goes on
+    watching), every problem is a file skipped.
     """
     err = stderr_console()
-    failed = nothing_read(report)
+    failed = final and nothing_read(report)
     for e in report.errors:
         if failed:
             err.print(message_line("error:", "red", e), soft_wrap=True)

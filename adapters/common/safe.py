@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -15,6 +16,11 @@ def _control_pictures(one_line: bool) -> dict[int, str]:
     table = {c: chr(0x2400 + c) for c in range(0x20) if c not in (0x09, 0x0A)}  # ESC shows as ␛, BEL as ␇
     table[0x7F] = "\u2421"  # ␡
     table.update({c: "\ufffd" for c in range(0x80, 0xA0)})  # C1 controls, CSI (0x9b) among them
+    # bidi overrides and isolates reorder what follows them on screen ("Trojan source"): shown, not obeyed
+    table.update({c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+    # a name that is not UTF-8 holds its raw bytes as lone surrogates, which no terminal can be sent
+    table.update({c: f"\\x{c - 0xDC00:02x}" for c in range(0xDC80, 0xDD00)})
+    table.update({c: "\ufffd" for c in (*range(0xD800, 0xDC80), *range(0xDD00, 0xE000))})
     if one_line:
         table[0x0A] = "\u2424"  # ␤
     return table
@@ -40,14 +46,15 @@ def safe_text(text: str, style: str = "", *, one_line: bool = False) -> Text:
     return Text(terminal_safe(text, one_line=one_line), style=style)
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def json_line(obj: Any) -> str:
     """`obj` as one line of JSON that is safe on a terminal: every control character is a \\u escape.
 
     json.dumps escapes C0 controls (ESC among them) itself; DEL and the C1 controls, which it leaves
-    raw with ensure_ascii=False, can only occur inside strings, where a \\u escape means the same.
+    raw with ensure_ascii=False, can only occur inside strings, where a \\u escape means the same; so can
+    lone surrogates (the raw bytes of a file name that is not UTF-8), which cannot be written as UTF-8.
     """
     text = json.dumps(obj, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -65,3 +72,14 @@ def message_line(label: str, style: str, message: str) -> Text:
 def print_error(message: str) -> None:
     """The one `error:` line on stderr that every user mistake gets."""
     stderr_console().print(message_line("error:", "red", message), soft_wrap=True)
+
+
+def input_lines(stream: TextIO) -> Iterator[str]:
+    """The lines of a piped input, each without its line end; bytes that are not UTF-8 become replacement
+    characters, so one bad line is a question like any other instead of an error that ends the input."""
+    raw = getattr(stream, "buffer", None)
+    if raw is None:  # a text stream of its own (tests): already decoded
+        yield from (line.rstrip("\n") for line in stream)
+        return
+    for line in raw:
+        yield line.decode("utf-8", "replace").rstrip("\r\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import uuid
 from importlib import resources
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.http.limits import LimitBody
 from qa.answering.answer import display_source
 from qa.bot import Bot
+from qa.documents.feeds import feed_of
 from qa.errors import InputError, QAError, SourceError
 
 log = logging.getLogger("qa.serve")
@@ -58,6 +60,8 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            return _error(400, _not_json(exc.body, first))
         where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
         return _error(422, f"{where or 'request'}: {first.get('msg', 'invalid')}")
 
@@ -70,10 +74,6 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
         log.error("qa serve: %s", exc)
         return _error(503, str(exc))
 
-    @app.exception_handler(Exception)
-    async def internal(_request: Request, exc: Exception) -> JSONResponse:
-        log.error("qa serve: internal error: %s: %s", type(exc).__name__, exc)
-        return _error(500, "internal error")
 
     @app.post("/api/ask", dependencies=[Depends(authorised)])
     def ask(body: AskRequest) -> dict[str, Any]:
@@ -101,7 +101,10 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
             found = bot.article(article_id)
         except SourceError as exc:
             log.warning("qa serve: %s", exc)
-            raise HTTPException(410, "the article's file can no longer be read: run qa ingest") from None
+            # the reason without the file's path: requests name articles by id, never by path
+            record = bot.articles().get(article_id)
+            why = str(exc).removeprefix(f"{feed_of(record.source)}: ") if record is not None else "unreadable"
+            raise HTTPException(410, f"the article's file can no longer be read ({why}): run qa ingest") from None
         if found is None:
             raise HTTPException(404, "no indexed article has this id")
         record, lines, stale = found
@@ -127,5 +130,32 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
             response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
+    @app.middleware("http")
+    async def internal(request: Request, call_next: Any) -> Any:
+        """A bug (any exception no handler above took): one log line and a JSON 500 that share an id, so a user's
+        report finds the line; the traceback is logged at DEBUG only."""
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            error_id = uuid.uuid4().hex[:12]
+            log.error("qa serve: internal error %s on %s %s: %s: %s", error_id, request.method, request.url.path,
+                      type(exc).__name__, " ".join(str(exc).split())[:200])
+            log.debug("internal error %s in full", error_id, exc_info=exc)
+            return JSONResponse({"error": f"internal error (id {error_id})", "id": error_id}, status_code=500)
+
     app.add_middleware(LimitBody)
     return app
+
+
+def _not_json(body: Any, error: dict[str, Any]) -> str:
+    """`body is not JSON: expecting ',' delimiter at line 1 column 12`, from the decoder's error."""
+    loc = error.get("loc") or ()
+    pos = loc[-1] if loc and isinstance(loc[-1], int) else None
+    why = str((error.get("ctx") or {}).get("error") or "not valid JSON")
+    why = why[:1].lower() + why[1:]
+    if pos is None or not isinstance(body, (str, bytes)):
+        return f"body is not JSON: {why}"
+    text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return f"body is not JSON: {why} at line {line} column {column}"

@@ -29,6 +29,7 @@ def run_serve(settings: Settings, host: str, port: int, token: str | None) -> in
     import uvicorn
 
     from adapters.http.app import create_app
+    from adapters.http.malformed import JsonErrorsH11
 
     token = token or os.environ.get("QA_SERVE_TOKEN") or None
     if not is_loopback(host) and token is None:
@@ -59,7 +60,8 @@ def run_serve(settings: Settings, host: str, port: int, token: str | None) -> in
     shown = f"[{host}]" if ":" in host else host
     err.print(f"Serving at http://{shown}:{bound}/ (API docs at /docs{', bearer token required' if token else ''})",
               soft_wrap=True, highlight=False)
-    config = uvicorn.Config(create_app(bot, token), log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(create_app(bot, token), log_level="warning", access_log=False, lifespan="off",
+                            http=JsonErrorsH11, timeout_keep_alive=5)
     # uvicorn shuts down gracefully on SIGINT or SIGTERM, then raises the signal again under the handlers it
     # found; with these no-op ones, a stop is a clean exit (status 0), as for `qa slack`.
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -24,9 +24,27 @@ SEARCH_DESCRIPTION = (
     "range, title, date and text (verbatim). No answer is chosen: use `ask` for a cited answer.")
 
 
+class _OneLineReadFailure(logging.Filter):
+    """FastMCP logs a resource that cannot be read with its whole traceback; an article whose file went bad is
+    no bug: one warning line, with the reason (the client gets the same reason as its error)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.getMessage().startswith("Error reading resource"):
+            exc = record.exc_info[1]
+            said = " ".join(str(exc).split())[:300]  # it names the resource already
+            record.msg, record.args = said if said.startswith("Error reading") else f"{record.getMessage()}: {said}", None
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def build_server(bot: Bot) -> Any:
     """The FastMCP server over `bot`: tools `ask` and `search`, resources `article://ID`."""
     from mcp.server.fastmcp import FastMCP
+
+    fastmcp_log = logging.getLogger("mcp.server.fastmcp.server")
+    if not any(isinstance(f, _OneLineReadFailure) for f in fastmcp_log.filters):
+        fastmcp_log.addFilter(_OneLineReadFailure())
 
     server = FastMCP("qa-articles", instructions="Answers quoted verbatim from a folder of articles, cited to "
                      "the line. An abstention means the answer is not in the articles.")

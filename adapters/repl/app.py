@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
-from adapters.common.safe import safe_text, terminal_safe
+from adapters.common.safe import input_lines, safe_text, terminal_safe
 from adapters.repl.chat import PROMPT, Chat
 from adapters.repl.loader import Loader, LoadFailed
 from qa import config
@@ -85,7 +85,7 @@ def _interactive(chat: Chat, loader: Loader) -> int:
 
 
 def _piped(chat: Chat, stdin: TextIO) -> int:
-    for line in stdin:
+    for line in input_lines(stdin):
         try:
             if not chat.handle(line):
                 break

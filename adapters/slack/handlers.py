@@ -95,6 +95,15 @@ class SlackQA:
         app.action(sb.ACTION_MORE)(self._on_more)
         app.action(sb.ACTION_SHARE)(self._on_share)
         app.event(re.compile(".*"))(self._on_other_event)  # after the rest: any event nobody else handles
+        app.error(self._on_error)
+
+    @staticmethod
+    def _on_error(error: Exception, response: BoltResponse) -> None:
+        """A signed request that Bolt's own middleware or matchers could not read (a field of a type Slack never
+        sends): acknowledged, so Slack does not resend it, and one log line; the traceback only at DEBUG."""
+        log.warning("ignored a request that could not be read (%s: %s)", type(error).__name__, one_line(error))
+        log.debug("the failure in full", exc_info=error)
+        response.status, response.body = 200, ""
 
     @staticmethod
     def _on_other_event(event: dict[str, Any]) -> None:
@@ -232,18 +241,24 @@ class SlackQA:
                     key, what=f"answering a direct message in {event['channel']}")
 
     def _on_command(self, ack: Callable[..., None], command: dict[str, Any]) -> None:
-        channel, user = str(command.get("channel_id") or ""), str(command.get("user_id") or "")
+        channel, user = command.get("channel_id"), command.get("user_id")
+        if not isinstance(channel, str) or not isinstance(user, str) or not channel or not user:
+            log.warning("ignored a malformed slash command (bad or missing channel_id or user_id)")
+            ack()
+            return
         if not self.access.allows(channel, user, channel.startswith("D")):
             log.info("not enabled in %s for %s: refused /ask", channel, user)
             ack(text=NOT_ENABLED)
             return
-        question = sb.clean_question(command.get("text", ""))
+        text = command.get("text")
+        question = sb.clean_question(text if isinstance(text, str) else "")
         if not question:
             ack(text=f"Usage: {sb.escape(command.get('command') or '/ask')} QUESTION — {sb.escape(sb.HELP_TEXT)}")
             return
         ack()
-        self.submit(self.answer_privately, command["channel_id"], command["user_id"], question,
-                    command.get("response_url"), what=f"answering /ask in {command['channel_id']}")
+        url = command.get("response_url")
+        self.submit(self.answer_privately, channel, user, question, url if isinstance(url, str) else None,
+                    what=f"answering /ask in {channel}")
 
     # ----------------------------------------------------------------- answering
 

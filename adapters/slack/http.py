@@ -1,9 +1,17 @@
-"""Serving the Events API over HTTP: the Bolt app behind a small threading HTTP server."""
+"""Serving the Events API over HTTP: the Bolt app behind a small threading HTTP server.
+
+What reaches the app is only what Slack can have sent: a request with a malformed timestamp or signature is
+refused (401) before anything else, an event payload that is not a well-formed event is acknowledged or
+refused in one log line, and a connection that sends nothing for `READ_TIMEOUT_S` is closed, so slow or
+idle clients cannot hold the server's threads. A client that goes away is not an error.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import sys
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,6 +27,11 @@ log = logging.getLogger("qa.slack")
 
 EVENTS_PATH = "/slack/events"
 MAX_BODY = 1 << 20  # Slack's payloads are far smaller
+# Slack sends a whole request at once and expects the acknowledgement within 3 s: a connection silent for
+# longer (mid-request, or idle between keep-alive requests) is a slow or stuck client, and is closed.
+READ_TIMEOUT_S = 10.0
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # seconds since 1970, as Slack sends them
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 class SlackHTTPServer(ThreadingHTTPServer):
     """Serves a Bolt app's Events API endpoint (events, slash commands and interactivity) over HTTP."""
@@ -36,6 +49,16 @@ class SlackHTTPServer(ThreadingHTTPServer):
     def port(self) -> int:
         return int(self.server_address[1])
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One log line, not socketserver's traceback on stderr: a client that hung up or went silent is no
+        error at all; anything else is a bug, with its traceback at DEBUG."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.debug("a client at %s went away: %s", client_address[0], type(exc).__name__)
+            return
+        log.error("serving a request from %s failed: %s: %s", client_address[0], type(exc).__name__, one_line(exc))
+        log.debug("the failure in full", exc_info=exc)
+
     @property
     def url(self) -> str:
         host = self.server_address[0]
@@ -46,6 +69,7 @@ class SlackHTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: SlackHTTPServer
     protocol_version = "HTTP/1.1"
+    timeout = READ_TIMEOUT_S  # socketserver sets it on the connection: every read waits at most this long
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -62,17 +86,36 @@ class _Handler(BaseHTTPRequestHandler):
         if not 0 <= length <= MAX_BODY:
             self._send(413, {}, "payload too large")
             return
-        body = self.rfile.read(length).decode("utf-8", errors="replace")
+        if self.server.signing_secret and not self._well_formed_signature():
+            log.info("refused a request with a malformed signature or timestamp header")
+            self._send(401, {}, "invalid request")
+            return
+        raw = self.rfile.read(length)
+        if len(raw) < length:  # the client went away, or stopped sending: nobody to answer
+            log.debug("a client sent %d of %d bytes and stopped", len(raw), length)
+            self.close_connection = True
+            return
+        body = raw.decode("utf-8", errors="replace")
         headers: dict[str, str | Sequence[str]] = {}
         for k, v in self.headers.items():
             headers[k.lower()] = [*headers.get(k.lower(), []), v]
         try:
             request = BoltRequest(body=body, query=query, headers=headers)
+            problem = _event_problem(request.body)
+            if problem is not None:
+                raise ValueError(problem)
+            resp = self.server.app.dispatch(request)
         except Exception as exc:  # Bolt reads the payload's fields as it builds the request: wrong types fail it
             self._malformed(body, headers, exc)
             return
-        resp = self.server.app.dispatch(request)
         self._send(resp.status, resp.headers, resp.body)
+
+    def _well_formed_signature(self) -> bool:
+        """Whether the timestamp and signature headers have Slack's form (whether they are right is Bolt's to
+        check): a timestamp Bolt cannot read as a number would make it fail with a 500."""
+        timestamp = self.headers.get("X-Slack-Request-Timestamp") or ""
+        signature = self.headers.get("X-Slack-Signature") or ""
+        return bool(_TIMESTAMP.fullmatch(timestamp) and _SIGNATURE.fullmatch(signature))
 
     def _malformed(self, body: str, headers: Mapping[str, Any], exc: Exception) -> None:
         """A payload Bolt cannot even read: acknowledged (so Slack does not resend it) when it is signed, and
@@ -103,6 +146,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _event_problem(body: Any) -> str | None:
+    """What is wrong with a payload that Bolt's middleware would stumble over (a 500), or None. Bolt reads
+    `event` as an object in every request that has one, whatever the request's type."""
+    if not isinstance(body, dict):
+        return None
+    if "event" in body or body.get("type") == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict):
+            return f"its event is {type(event).__name__}, not an object"
+        if not isinstance(event.get("type"), str):
+            return "its event has no type"
+    for name in ("authorizations", "authed_users"):
+        if body.get(name) is not None and not isinstance(body.get(name), list):
+            return f"its {name} is not a list"
+    return None
 
 
 def serve_http(app: App, host: str = "127.0.0.1", port: int = 0,

@@ -21,10 +21,24 @@ class _NoClientTokenWarning(logging.Filter):
         return not record.getMessage().startswith("As you gave `client` as well")
 
 
+class _OneLine(logging.Filter):
+    """Bolt follows "Unhandled request (...)" with a many-line suggestion of code to write, and a request
+    nobody handles can come from anyone: it is one line here, the request's kind, at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Unhandled request"):
+            record.msg, record.args = message.splitlines()[0][:200], None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
 def _bolt_logger() -> logging.Logger:
     logger = logging.getLogger("slack_bolt.qa")
-    if not any(isinstance(f, _NoClientTokenWarning) for f in logger.filters):
-        logger.addFilter(_NoClientTokenWarning())
+    for kind in (_NoClientTokenWarning, _OneLine):
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
     return logger
 
 

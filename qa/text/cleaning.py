@@ -17,16 +17,31 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|[ -/]*[0-~])?|\x9b[0-?]*[ -/]*[@-~]"
 )
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+# Bidi overrides, embeddings, isolates and marks: they change how the text around them is shown, not what it says.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _decoded(text: str) -> str:
+    """`text` with the bytes that were not UTF-8 (which reach Python as lone surrogates, from a command line
+    or a pipe) decoded with replacement characters, as a tokenizer needs valid text."""
+    if not _SURROGATE.search(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # surrogates that stand for no byte
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def clean_question(text: str) -> str:
-    """A question as the bot should read it: escape sequences dropped, other control characters and
-    runs of spaces made single spaces, Unicode in its composed (NFC) form, ends trimmed.
+    """A question as the bot should read it: bytes that are not UTF-8 made replacement characters, escape
+    sequences and bidi controls dropped, other control characters and runs of spaces made single spaces,
+    Unicode in its composed (NFC) form, ends trimmed.
 
     A question pasted from a terminal or a document can carry colour codes or stray control bytes;
     they are not words, and echoed back they would be commands to the terminal.
     """
-    text = _CONTROLS.sub(" ", _ESCAPE_SEQUENCE.sub("", text))
+    text = _CONTROLS.sub(" ", _BIDI.sub("", _ESCAPE_SEQUENCE.sub("", _decoded(text))))
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
