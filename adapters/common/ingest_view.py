@@ -13,6 +13,7 @@ from adapters.common.exits import EXIT_ERROR, EXIT_SKIPPED
 from adapters.common.safe import message_line, safe_text, stderr_console
 from qa.answering.answer import display_source
 from qa.bot import Bot
+from qa.embedding import fallback_note
 from qa.index.pipeline import IngestReport
 from qa.index.pipeline import Progress as ProgressFn
 
@@ -85,4 +86,12 @@ def load_bot(bot: Bot, console: Console) -> Bot:
             print_report(report, console)
     with console.status("Loading the model…"):
         bot.load()
+    if (note := slow_path_warning(bot)) is not None:
+        stderr_console().print(message_line("warning:", "yellow", note), soft_wrap=True)
     return bot
+
+
+def slow_path_warning(bot: Bot) -> str | None:
+    """The warning for a loaded bot whose questions are embedded with torch though ONNX was asked for."""
+    note = fallback_note(bot.embedder)
+    return f"{note}; run qa ingest to export" if note else None

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from adapters.common.ingest_view import print_report, progress_bar
+from adapters.common.ingest_view import print_report, progress_bar, slow_path_warning
 from adapters.common.render import citation_header, excerpt, plain_answer, render_answer
 from adapters.common.safe import safe_text, terminal_safe
 from adapters.repl.loader import Loader
@@ -54,6 +54,7 @@ class Chat:
         self.mode = self.settings.mode
         self.reader = self.settings.reader
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-ask")
+        self._warned = False  # the slow-path warning is given once, when the model has loaded
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -91,6 +92,13 @@ class Chat:
                         status.update(safe_text(self.loader.describe(), one_line=True))
         if self.loader.error is not None:
             raise self.loader.error
+        if not self._warned:
+            self._warned = True
+            if (note := slow_path_warning(self.bot)) is not None:
+                if self.plain:
+                    print(f"warning: {terminal_safe(note, one_line=True)}", file=sys.stderr, flush=True)
+                else:
+                    self.err.print(Text.assemble(("warning:", "yellow"), " ", safe_text(note, one_line=True)))
 
     def _wait(self, future: Future[Any]) -> Any:
         # Waiting in short slices keeps Ctrl-C immediate while the work runs in another thread.

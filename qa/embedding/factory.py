@@ -14,17 +14,24 @@ from pathlib import Path
 from qa.embedding.base import Embedder, check_backend
 from qa.embedding.onnx_embedder import OnnxEmbedder
 from qa.embedding.onnx_export import export_onnx
-from qa.embedding.onnx_format import export_is_current
-from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
+from qa.embedding.onnx_format import export_is_current, source_fingerprint, weights_memo
+from qa.embedding.sentence_transformer import SentenceTransformerEmbedder, resolve_model_path
 from qa.errors import ModelLoadError
 
 
 def export_dir(cache_dir: Path, model: str, backend: str) -> Path:
-    """The folder of `model`'s ONNX export for `backend`: `cache_dir/onnx/<model>-<backend>`."""
+    """The folder of `model`'s ONNX export for `backend`: `cache_dir/onnx/<model>-<backend>-<digest>`, where the
+    digest is of the model files' content. Every install of the same weights (a checkout, a pipx install, CI)
+    finds the same export; installs of other weights under the same name get folders of their own instead of
+    replacing each other's export at every ingest."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("._-") or "model"
     if slug != model:  # a path or an org/name: keep names that differ only in punctuation apart
         slug = f"{slug}-{hashlib.sha256(model.encode()).hexdigest()[:8]}"
-    return Path(cache_dir) / "onnx" / f"{slug}-{backend}"
+    try:
+        digest = source_fingerprint(resolve_model_path(model), memo=weights_memo(cache_dir))
+    except ModelLoadError:  # the model is not installed: its export cannot be current either
+        digest = "missing"
+    return Path(cache_dir) / "onnx" / f"{slug}-{backend}-{digest}"
 
 
 def ensure_export(model: str, backend: str, cache_dir: Path) -> Path | None:
@@ -69,4 +76,17 @@ def make_embedder(model: str, backend: str, cache_dir: Path, *, export_missing: 
         folder = ensure_export(model, backend, cache_dir) if export_missing else export_dir(cache_dir, model, backend)
         if folder is not None and export_is_current(folder, model, quantized):
             return OnnxEmbedder(folder, model, quantized=quantized)
+        stand_in = SentenceTransformerEmbedder(model)
+        stand_in.instead_of = backend
+        return stand_in
     return SentenceTransformerEmbedder(model)
+
+
+def fallback_note(embedder: Embedder) -> str | None:
+    """Why questions are embedded with torch when another backend was asked for (its ONNX export is missing
+    or was made from other weights), in one line; None when they are embedded as asked."""
+    instead_of = getattr(embedder, "instead_of", None)
+    if not instead_of:
+        return None
+    return (f"no current {instead_of} export of model {embedder.name!r} (it is made at ingest), "
+            "answering with torch (slow)")

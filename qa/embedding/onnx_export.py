@@ -28,6 +28,7 @@ from qa.embedding.onnx_format import (
     TOKENIZER_FILE,
     read_meta,
     source_fingerprint,
+    weights_memo,
 )
 from qa.embedding.sentence_transformer import load_sentence_transformer, resolve_model_path
 from qa.errors import ModelLoadError
@@ -191,7 +192,7 @@ def export_onnx(model_name: str, dest: Path, quantize: bool = False) -> Path:
         meta: dict[str, Any] = {
             "format": EXPORT_FORMAT,
             "model": model_name,
-            "source": source_fingerprint(path),
+            "source": source_fingerprint(path, memo=weights_memo(dest.parent.parent)),
             "max_seq_length": max_len,
             "dim": width,
             "inputs": input_names,

@@ -68,6 +68,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
         self.name = name
         self.batch_size = batch_size
+        self.instead_of: str | None = None  # the backend asked for, when this stands in for it (no ONNX export)
         self._model: object | None = None
         self._lock = threading.Lock()
 
