@@ -12,6 +12,7 @@ from typing import Any
 from qa.errors import IndexCorruptError
 from qa.index.contract import IndexCheck
 from qa.index.postgres.connection import psycopg
+from qa.index.postgres.encoding import passage_from_json
 from qa.index.postgres.schema import TABLES, read_meta
 from qa.passages import Passage
 
@@ -56,7 +57,7 @@ def check_store(conn: psycopg.Connection[Any], where: str) -> IndexCheck:
             last = int(rows[-1][0])
             for pid, data in rows:
                 try:
-                    Passage.from_dict(data)
+                    Passage.from_dict(passage_from_json(data))
                 except (TypeError, KeyError, ValueError) as exc:
                     raise wrong(f"passage {pid} cannot be read: {exc}") from None
             passages += len(rows)

@@ -35,7 +35,7 @@ from qa.index.postgres.connection import (
     use_schema,
     vector_schema,
 )
-from qa.index.postgres.encoding import lexeme, vector_text
+from qa.index.postgres.encoding import lexeme, passage_from_json, to_db, vector_text
 from qa.index.postgres.schema import read_generation, read_meta
 from qa.index.postgres.writer import documents
 from qa.passages import Passage
@@ -191,12 +191,12 @@ class PgStore:
             "terms": unique_terms,
             "lexemes": [lexeme(t) for t in unique_terms],
             "limit": int(limit),
-            "exclude": sorted(exclude or ()),
+            "exclude": sorted(to_db(s) for s in exclude or ()),
             "vector": vector_text(vector),
         })
         n_p, n_s, p_tok, s_tok, dates, df, ids, data, pv, sv, wv, ptok, stok = row
         df = df or {}
-        passages = [Passage.from_dict(d) for d in (data or [])]
+        passages = [Passage.from_dict(passage_from_json(d)) for d in (data or [])]
         dim = self.dim
         pv_rows = np.frombuffer(pv or b"", dtype=np.dtype([("head", "V4"), ("v", ">f4", (dim,))]))["v"]
         n_sent = sum(len(p.sentences) for p in passages)

@@ -11,7 +11,7 @@ import numpy as np
 from qa.documents import Document
 from qa.index.contract import DocumentRecord, IndexInfo
 from qa.index.postgres.connection import psycopg, sql
-from qa.index.postgres.encoding import le32, tsvector, vector_text
+from qa.index.postgres.encoding import from_db, le32, passage_json, to_db, tsvector, vector_text
 from qa.index.postgres.schema import (
     HNSW_INDEX,
     TABLES,
@@ -34,7 +34,7 @@ _ANALYZE_MIN = 1000  # passages added in one ingest after which the table's stat
 
 def documents(conn: psycopg.Connection[Any]) -> dict[str, DocumentRecord]:
     rows = conn.execute("SELECT source, content_hash, title, date, passages FROM documents ORDER BY id").fetchall()
-    return {r[0]: DocumentRecord(r[0], r[1], r[2], r[3], int(r[4])) for r in rows}
+    return {from_db(r[0]): DocumentRecord(from_db(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows}
 
 
 
@@ -53,7 +53,8 @@ def _write(conn: psycopg.Connection[Any], passages: list[Passage], doc_ids: dict
             ptoks = tokens(text)
             vocab = sorted(set(terms(text)) | set(terms(p.title or "")))
             delta.add(sent_toks, ptoks, vocab, p.date, +1)
-            copy.write_row((doc_ids[p.source], p.source, p.date, json.dumps(p.to_dict(), ensure_ascii=False),
+            copy.write_row((doc_ids[p.source], to_db(p.source), p.date,
+                            json.dumps(passage_json(p.to_dict()), ensure_ascii=False),
                             vector_text(pv[i]), le32(sv[s:s + n]), le32(wv[s:s + n]),
                             [" ".join(t) for t in sent_toks], " ".join(ptoks), vocab, tsvector(ptoks)))
             s += n
@@ -64,10 +65,10 @@ def _delete(conn: psycopg.Connection[Any], sources: list[str], delta: Delta) -> 
         return
     rows = conn.execute(
         "DELETE FROM passages WHERE document IN (SELECT id FROM documents WHERE source = ANY(%s))"
-        " RETURNING sentence_tokens, tokens, vocab, date", [sources]).fetchall()
+        " RETURNING sentence_tokens, tokens, vocab, date", [[to_db(s) for s in sources]]).fetchall()
     for sent, toks, vocab, date in rows:
         delta.add([s.split() for s in sent], toks.split(), vocab, date, -1)
-    conn.execute("DELETE FROM documents WHERE source = ANY(%s)", [sources])
+    conn.execute("DELETE FROM documents WHERE source = ANY(%s)", [[to_db(s) for s in sources]])
 
 
 def _only_ours(conn: psycopg.Connection[Any], schema: str) -> bool:
@@ -140,9 +141,9 @@ class PgWriter:
             "INSERT INTO documents (source, content_hash, title, date, passages)"
             " SELECT s, h, t, d, n FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::integer[])"
             " WITH ORDINALITY AS u(s, h, t, d, n, i) ORDER BY i RETURNING id, source",
-            [[d.source for d in docs], [d.content_hash for d in docs], [d.title for d in docs],
+            [[to_db(d.source) for d in docs], [d.content_hash for d in docs], [d.title for d in docs],
              [d.date for d in docs], [len(ps) for ps in passages]]).fetchall()
-        self._doc_ids.update({source: int(i) for i, source in rows})
+        self._doc_ids.update({from_db(source): int(i) for i, source in rows})
         total = sum(len(ps) for ps in passages)
         self._added += total
         # Filling an empty table (first ingest, --rebuild): building the HNSW graph once at the end is faster
