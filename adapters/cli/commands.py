@@ -23,15 +23,16 @@ INGEST_EPILOG = """\
 Reads .txt, .md, .html/.htm/.xhtml, .pdf, .docx and .rss/.atom/.xml feeds. Files that cannot be
 articles are skipped with a one-line warning and every other file is indexed: other formats, binary
 files, empty files, files over 5 MB (50 MB for PDF and Word), scanned, encrypted or damaged PDFs,
-files that cannot be read (no permission, deleted during the ingest, not a regular file) and broken
-or looping symlinks. A symlinked folder that leads back
+damaged Word files, files over a reading limit (a zip bomb, a PDF stream that inflates past pypdf's
+limits, too many pages or paragraphs), files that cannot be read (no permission, deleted during the
+ingest, not a regular file) and broken or looping symlinks. A symlinked folder that leads back
 to one of its parents is not followed. Text that is not UTF-8 is read as Windows-1252 (or Latin-1),
 with a warning. A file that was indexed before and cannot be read now keeps its passages.
 
 exit status:
   0    every file was indexed (or was already up to date)
   3    some files or paths were skipped; all the others were indexed
-  1    nothing could be indexed
+  1    nothing could be indexed, or the index cannot be written (a full disk: nothing is left behind)
   2    bad usage
   130  interrupted
 """
