@@ -61,7 +61,7 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         if first.get("type") == "json_invalid":
-            return _error(400, _not_json(exc.body, first))
+            return _error(422, _not_json(exc.body, first))
         where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
         return _error(422, f"{where or 'request'}: {first.get('msg', 'invalid')}")
 

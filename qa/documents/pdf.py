@@ -21,9 +21,9 @@ def _quiet_pypdf() -> None:
     """pypdf logs what it repairs in a damaged file (to stderr when nothing else is configured): notes for its
     developers, not lines for a user, who gets the file's outcome instead."""
     log = logging.getLogger("pypdf")
-    if not log.handlers:
+    log.propagate = False  # set at every read: a logging configuration made since may have reset it
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
         log.addHandler(logging.NullHandler())
-        log.propagate = False
 
 
 def _metadata_date(value: object) -> str | None:

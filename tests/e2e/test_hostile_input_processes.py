@@ -74,7 +74,7 @@ def test_qa_serve_answers_what_it_cannot_parse_in_json_and_a_broken_article_with
         assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head.lower()
         assert json.loads(body)["error"].startswith("malformed HTTP request")
         status, said = request(f"{url}/api/ask", raw=b'{"question": "Who?",}')
-        assert status == 400 and said["error"].startswith("body is not JSON: ")
+        assert status == 422 and said["error"].startswith("body is not JSON: ")
         [article] = request(f"{url}/api/sources")[1]["sources"]
         docx_truncated_xml(folder / "brief.docx")
         status, said = request(f"{url}/api/sources/{article['id']}")

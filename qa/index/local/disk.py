@@ -51,6 +51,16 @@ def _megabytes(n: int) -> str:
     return f"{max(1, round(n / (1024 * 1024)))} MB"
 
 
+def _nearly_full(index_dir: Path, needed: int) -> bool:
+    """Whether the disk of `index_dir` has less room left than `needed`: numpy reports a write the disk cut
+    short as "N requested and M written", an OSError without an errno."""
+    try:
+        st = os.statvfs(index_dir)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < needed
+
+
 @contextmanager
 def writing(index_dir: Path, needed: int, leftovers: list[Path], done: Callable[[], bool] = lambda: False,
             ) -> Iterator[None]:
@@ -68,7 +78,7 @@ def writing(index_dir: Path, needed: int, leftovers: list[Path], done: Callable[
                 else:
                     path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT) or (exc.errno is None and _nearly_full(index_dir, needed)):
                 raise StorageError(f"no space left on the disk of the index at {index_dir} (needed about "
                                    f"{_megabytes(needed)}); the previous index is unchanged") from None
             raise StorageError(f"cannot write the index at {index_dir} ({exc.strerror or exc}); the previous "

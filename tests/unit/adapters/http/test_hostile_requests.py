@@ -43,7 +43,7 @@ def client(bot: Bot) -> TestClient:
 def test_a_body_that_is_not_json_is_named_with_where_it_breaks(client: TestClient) -> None:
     response = client.post("/api/ask", content=b'{"question": "x" "k": 3}',
                            headers={"Content-Type": "application/json"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == {"error": "body is not JSON: expecting ',' delimiter at line 1 column 18"}
     response = client.post("/api/ask", content=b'{\n  "question":\n}', headers={"Content-Type": "application/json"})
     assert response.json() == {"error": "body is not JSON: expecting value at line 3 column 1"}
