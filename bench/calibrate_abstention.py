@@ -16,23 +16,26 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answering.answerer import POOL, Abstention, Answerer
 from qa.embedding import SentenceTransformerEmbedder
 from qa.evaluation import questions
 from qa.evaluation.run import eval_index_dir
 from qa.index import local as store
 from qa.index.local import ingest_documents
+from qa.pipeline import POOL, Pipeline
+from qa.policy.decide import Policy
+from qa.question.understanding import understand
 from qa.retrieval.retriever import Query, Retriever
 
 
-def features(answerer: Answerer, query: Query, exclude: set[str] | None) -> tuple[float, float, float]:
+def features(pipeline: Pipeline, q: questions.Question, query: Query, exclude: set[str] | None
+             ) -> tuple[float, float, float]:
     """(cosine, term coverage) of the best sentence, and 1.0 when the other abstention rules
     (a name no article mentions, a missing number or time) abstain by themselves."""
-    hits = answerer.retriever.search(query, k=POOL, exclude=exclude)
-    s = answerer.best_sentence(hits)
-    gates_only = Answerer(answerer.retriever, replace(answerer.abstention, min_dense=-1.0, min_coverage=-1.0))
-    gated = gates_only.choose(query, hits) is None
-    return float(hits[0].sentence_dense[s]), float(hits[0].sentence_coverage[s]), float(gated)
+    gates_only = Pipeline(pipeline.retriever, policy=replace(pipeline.policy, min_dense=-1.0, min_coverage=-1.0))
+    trace = gates_only.run(understand(q.q), k=POOL, query=query, exclude=exclude)
+    top = trace.retrieval.hits[0]
+    s = top.best_sentence() or 0
+    return float(top.sentence_dense[s]), float(top.sentence_coverage[s]), float(trace.decision.abstained)
 
 
 def rates(inside: np.ndarray, outside: np.ndarray, dense: float, cov: float) -> tuple[float, float]:
@@ -52,7 +55,7 @@ def main() -> None:
     embedder = SentenceTransformerEmbedder()
     index_dir = eval_index_dir(args.file, f"{embedder.name}:float32")  # the index `qa eval` builds for the same file
     ingest_documents(qset.documents or [], index_dir, embedder)
-    answerer = Answerer(Retriever(store.open_index(index_dir, embedder.name), embedder))
+    answerer = Pipeline(Retriever(store.open_index(index_dir, embedder.name), embedder))
     answerable = [q for q in qset.questions if q.answerable]
     queries = answerer.retriever.prepare_many([q.q for q in answerable])
     articles: dict[str, set[str]] = {}
@@ -63,15 +66,15 @@ def main() -> None:
     for q, query in zip(answerable, queries, strict=True):
         own = articles[q.sources[0].split("/")[0]]
         half = split[questions.in_tuning_half(q.qid)]
-        half[0].append(features(answerer, query, None))
-        half[1].append(features(answerer, query, own))
+        half[0].append(features(answerer, q, query, None))
+        half[1].append(features(answerer, q, query, own))
     (tin, tout), (xin, xout) = ([np.array(a) for a in split[True]], [np.array(a) for a in split[False]])
     best = None
     for dense, cov in itertools.product(np.arange(0.30, 0.71, 0.02), np.arange(0.20, 0.91, 0.04)):
         false, correct = rates(tin, tout, dense, cov)
         if false <= args.max_false and (best is None or correct > best[0]):
             best = (correct, round(float(dense), 2), round(float(cov), 2))
-    current = Abstention()
+    current = Policy()
     print(f"questions: {len(tin)} tuning, {len(xin)} test (each asked in-corpus and out-of-corpus)")
     for name, (dense, cov) in (("current", (current.min_dense, current.min_coverage)),
                                ("best on tuning half", (best[1], best[2]) if best else (0, 0))):

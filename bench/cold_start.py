@@ -42,7 +42,7 @@ sys.exit(main(["ask", {question!r}, "--index", {index!r}]))
 """
 MODULES = ["numpy", "rich.console", "onnxruntime", "tokenizers", "torch", "sentence_transformers",
            "qa.config", "qa.embedding.factory", "qa.embedding.onnx_embedder", "qa.index.local.store",
-           "qa.retrieval.retriever", "qa.answering.answerer", "qa.bot",
+           "qa.retrieval.retriever", "qa.pipeline", "qa.bot",
            "adapters.common.render", "adapters.main"]
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answering.answerer import Answerer
 from qa.config import project_seeds, resolve
 from qa.embedding import Embedder, make_embedder
 from qa.embedding.onnx_session import load_tokenizer, open_session, padded_feed
@@ -24,6 +23,7 @@ from qa.evaluation import questions
 from qa.evaluation.scoring import evaluate_mode
 from qa.index import local as store
 from qa.index.local import ingest_documents, ingest_paths
+from qa.pipeline import Pipeline
 from qa.reader.models import default_reader_dir, make_reader
 from qa.reader.reading import SentenceReader
 from qa.retrieval.retriever import Retriever
@@ -65,7 +65,7 @@ def trial(name: str, embedder: Embedder, bench: Path, reader: SentenceReader) ->
             ingest_s = time.perf_counter() - t0
             retriever = Retriever(store.open_index(Path(tmp), embedder.name), embedder)
             queries = retriever.prepare_many([q.q for q in qs])
-            for system, answerer in (("reader", Answerer(retriever, reader=reader)), ("no reader", Answerer(retriever))):
+            for system, answerer in (("reader", Pipeline(retriever, reader)), ("no reader", Pipeline(retriever))):
                 s = evaluate_mode(qs, answerer, "hybrid", 3, queries)
                 print(f"{name:>18} {label:>15} {system:>9}: hit@1 {s.hit1:.3f}, answer has gold {s.contains:.3f}, "
                       f"answered {s.answered:.3f} (ingest {ingest_s:.0f} s)", flush=True)

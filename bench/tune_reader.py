@@ -26,16 +26,18 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answering.answerer import Answerer
 from qa.config import project_seeds, resolve
 from qa.embedding import make_embedder, vector_kind
 from qa.evaluation import questions
 from qa.evaluation.run import eval_index_dir
-from qa.evaluation.scoring import contains_gold, quoted_sentences
+from qa.evaluation.scoring import contains_gold
 from qa.index import local as store
 from qa.index.local import ingest_documents, ingest_paths
+from qa.pipeline import Pipeline
+from qa.policy.decide import Policy
+from qa.question.understanding import understand
 from qa.reader.models import Reader, make_reader
-from qa.reader.reading import ReaderWeights, SentenceReader
+from qa.reader.reading import SentenceReader
 from qa.retrieval.retriever import Query, Retriever
 
 GRID = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
@@ -57,23 +59,21 @@ class CachedReader:
         return np.array([self.cache[(question, t)] for t in texts], dtype=np.float32)
 
 
-def first_quote_right(answerer: Answerer, qs: list[questions.Question], queries: list[Query]) -> list[bool]:
+def first_quote_right(pipeline: Pipeline, qs: list[questions.Question], queries: list[Query]) -> list[bool]:
     out = []
     for q, query in zip(qs, queries, strict=True):
-        answer = answerer.compose(q.q, query, answerer.retriever.search(query, k=answerer.pool))
-        sentences = quoted_sentences(answer.answer)
-        out.append(bool(sentences) and contains_gold(sentences[0], q))
+        quotes = pipeline.run(understand(q.q), query=query).answer.quotes
+        out.append(bool(quotes) and contains_gold(quotes[0].text, q))
     return out
 
 
-def chosen_logit(answerer: Answerer, query: Query, exclude: set[str] | None) -> float:
+def chosen_logit(pipeline: Pipeline, q: questions.Question, query: Query, exclude: set[str] | None) -> float:
     """The logit of the sentence the reader would answer with (-inf when a gate abstains by itself)."""
-    hits = answerer.retriever.search(query, k=answerer.pool, exclude=exclude)
-    reading = answerer.read(query, hits)
-    if reading is None:
+    trace = pipeline.run(understand(q.q), query=query, exclude=exclude)
+    if trace.reading is None or trace.decision.abstained:
         return float("-inf")
-    best = answerer.choose_read(query, reading)
-    return float("-inf") if best is None else best.logit
+    first = trace.decision.quotes[0]
+    return next(r.logit for r in trace.reading.sentences if (r.hit, r.sentence) == (first.hit, first.sentence))
 
 
 def main() -> None:
@@ -91,11 +91,11 @@ def main() -> None:
     tune = [q for q in answerable if questions.in_tuning_half(q.qid)]
     test = [q for q in answerable if not questions.in_tuning_half(q.qid)]
     tq, xq = retriever.prepare_many([q.q for q in tune]), retriever.prepare_many([q.q for q in test])
-    no_abstain = ReaderWeights(min_logit=float("-inf"))
+    no_abstain = Policy(min_logit=float("-inf"))
 
-    def answerer(weight: float, min_logit: float = float("-inf")) -> Answerer:
-        return Answerer(retriever, reader=SentenceReader(reader, replace(no_abstain, retrieval=weight,
-                                                                         min_logit=min_logit)))
+    def answerer(weight: float, min_logit: float = float("-inf"), gates: bool = True) -> Pipeline:
+        return Pipeline(retriever, SentenceReader(reader), replace(no_abstain, retrieval=weight, min_logit=min_logit,
+                                                                   answer_type=gates, unknown_names=gates))
 
     # 1. the retrieval weight
     article = [q.sources[0].split("/")[0] for q in tune]
@@ -122,14 +122,14 @@ def main() -> None:
     u_tune = np.array([questions.in_tuning_half(q.qid) for q in unanswerable])
     logits = {}
     for gates in (False, True):
-        a = answerer(best_w)
-        a.abstention = replace(a.abstention, answer_type=gates, unknown_names=gates)
+        a = answerer(best_w, gates=gates)
         logits[gates] = {
-            half: (np.array([chosen_logit(a, query, None) for query in queries]),
-                   np.array([chosen_logit(a, query, articles[q.sources[0].split("/")[0]])
+            half: (np.array([chosen_logit(a, q, query, None) for q, query in zip(qs, queries, strict=True)]),
+                   np.array([chosen_logit(a, q, query, articles[q.sources[0].split("/")[0]])
                              for q, query in zip(qs, queries, strict=True)]))
             for half, qs, queries in (("tuning", tune, tq), ("test", test, xq))}
-        logits[gates]["unanswerable"] = (np.array([chosen_logit(a, query, None) for query in uq]), np.zeros(0))
+        logits[gates]["unanswerable"] = (np.array([chosen_logit(a, q, query, None)
+                                                   for q, query in zip(unanswerable, uq, strict=True)]), np.zeros(0))
     # Abstaining on an answerable question is as bad as answering one the articles do not answer: the
     # threshold minimises the two error rates together, with the gates in place, on the tuning half.
     tin, tout = logits[True]["tuning"]
@@ -150,8 +150,8 @@ def main() -> None:
     # 3. other news: the bench's questions asked of the seeds index
     with tempfile.TemporaryDirectory() as tmp:
         ingest_paths([project_seeds()], Path(tmp), embedder)
-        seeds = Answerer(Retriever(store.open_index(Path(tmp), embedder.name), embedder),
-                         reader=SentenceReader(reader, replace(no_abstain, retrieval=best_w, min_logit=best_t)))
+        seeds = Pipeline(Retriever(store.open_index(Path(tmp), embedder.name), embedder), SentenceReader(reader),
+                         replace(no_abstain, retrieval=best_w, min_logit=best_t))
         asked = answerable[::3]
         abstained = np.mean([seeds.ask(q.q).abstained for q in asked])
         print(f"{len(asked)} bench questions asked of the seeds index: {abstained:.3f} abstained")

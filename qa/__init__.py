@@ -21,9 +21,10 @@ from qa.errors import (
     StorageError,
     StoreUnavailableError,
 )
+from qa.question.conversation import Turn
 
 __version__ = "0.1.0"
 
 __all__ = ["Answer", "Bot", "Citation", "ConfigError", "IndexCorruptError", "IndexMissingError", "InputError",
            "ModelLoadError", "ModelMismatchError", "QAError", "Settings", "SourceError", "StorageError",
-           "StoreUnavailableError", "resolve"]
+           "StoreUnavailableError", "Turn", "resolve"]

@@ -1,16 +1,15 @@
-"""The core wired together: settings → embedder → index → retriever → answerer, for every front end."""
+"""The core wired together: settings → embedder → index → the question pipeline, for every front end."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answering.answer import Answer, Citation
-from qa.answering.answerer import Answerer
 from qa.config import Settings
 from qa.documents.view import ArticleLine, article_text, source_id
 from qa.embedding import Embedder, backend_of, make_embedder, vector_kind
@@ -18,11 +17,12 @@ from qa.errors import SourceError
 from qa.index.contract import DocumentRecord, IndexTarget, ReadStore
 from qa.index.open import target_for
 from qa.index.pipeline import IngestReport, Progress, ingest_changes, ingest_paths
+from qa.pipeline import Pipeline
+from qa.question.conversation import Turn
 from qa.reader.models import Reader, make_reader
 from qa.reader.reading import SentenceReader
 from qa.retrieval.retriever import Retriever
 from qa.text.cleaning import check_question
-from qa.text.conversation import rewrite
 
 # How often a running bot looks for a newer index. Locally that is one read of the small `CURRENT` file,
 # done before every question; in PostgreSQL it is a round trip on a new connection, done once a second
@@ -34,14 +34,14 @@ GENERATION_CHECK_S = 1.0
 class _Generation:
     """One opened index generation and the questions being answered on it."""
 
-    answerer: Answerer
+    pipeline: Pipeline
     generation: str | None
     asking: int = 0  # questions being answered on it now
     retired: bool = False  # a newer generation replaced it: closed once `asking` is back to 0
 
     def close_if_done(self) -> None:
         if self.retired and self.asking == 0:
-            self.answerer.retriever.source.close()
+            self.pipeline.retriever.source.close()
 
 
 class Bot:
@@ -134,15 +134,15 @@ class Bot:
             s = self.settings
             self.embedder = make_embedder(s.model, source.backend, s.cache_dir)
         reader = None if self.settings.reader == "none" else self.sentence_reader()
-        return _Generation(Answerer(Retriever(source, self.embedder), reader=reader), generation)
+        return _Generation(Pipeline(Retriever(source, self.embedder), reader), generation)
 
-    def load(self, progress: Progress | None = None) -> Answerer:
+    def load(self, progress: Progress | None = None) -> Pipeline:
         """Open the index and the models (building the index from the corpus on a first run); later calls
         return the open index, switching to a newer generation when an ingest has committed one."""
         with self._lock:
             live = self._live
             if live is not None and time.monotonic() - self._checked < self._check_every:
-                return live.answerer
+                return live.pipeline
         if live is None:
             self.build_if_missing(progress)
             fresh = self._open()
@@ -152,19 +152,19 @@ class Bot:
             with self._lock:
                 self._checked = time.monotonic()
             if current is None or current == live.generation:
-                return live.answerer
+                return live.pipeline
             fresh = self._open()
         with self._lock:
             self._checked = time.monotonic()
             if self._live is not live:  # another thread switched first: keep its generation
                 fresh.retired = True
                 fresh.close_if_done()
-                return self._live.answerer if self._live is not None else fresh.answerer
+                return self._live.pipeline if self._live is not None else fresh.pipeline
             self._live = fresh
             if live is not None:
                 live.retired = True
                 live.close_if_done()
-            return fresh.answerer
+            return fresh.pipeline
 
     @contextmanager
     def _generation(self) -> Iterator[_Generation]:
@@ -182,15 +182,15 @@ class Bot:
                 held.close_if_done()
 
     def search(self, text: str, k: int | None = None, mode: str | None = None) -> list[Citation]:
-        """The best passages for `text`, ranked, each as a citation (see `Answerer.search`)."""
+        """The best passages for `text`, ranked, each as a citation (see `Pipeline.search`)."""
         q = check_question(text)
         with self._generation() as held:
-            return held.answerer.search(q, k=k or self.settings.k, mode=mode or self.settings.mode)
+            return held.pipeline.search(q, k=k or self.settings.k, mode=mode or self.settings.mode)
 
     def articles(self) -> dict[str, DocumentRecord]:
         """Every indexed article by its id (`qa.documents.view.source_id`)."""
         with self._generation() as held:
-            return {source_id(s): rec for s, rec in held.answerer.retriever.source.documents().items()}
+            return {source_id(s): rec for s, rec in held.pipeline.retriever.source.documents().items()}
 
     def article(self, article_id: str) -> tuple[DocumentRecord, list[ArticleLine], bool] | None:
         """The indexed article with this id, its lines as they are now and whether its file changed since it
@@ -204,21 +204,20 @@ class Bot:
     def status(self) -> dict[str, object]:
         """The open index: its generation, passages and model."""
         with self._generation() as held:
-            store = held.answerer.retriever.source
+            store = held.pipeline.retriever.source
             return {"generation": held.generation, "passages": store.passage_count(), "model": store.model}
 
-    def ask(self, question: str, history: list[tuple[str, str | None]] | None = None,
+    def ask(self, question: str, history: Sequence[Turn | Sequence[str | None]] | None = None,
             k: int | None = None, mode: str | None = None, reader: str | None = None) -> Answer:
-        """Answer a question; `history` holds earlier (question, answer) turns of the same conversation, and
-        `reader` ("cross-encoder" or "none") overrides the settings' reader for this question."""
+        """Answer a question; `history` holds the earlier turns of the same conversation (`Answer.turn()`, or
+        (question, answer) pairs), of which the last HISTORY_TURNS are read, and `reader` ("cross-encoder" or
+        "none") overrides the settings' reader for this question."""
         q = check_question(question)
         with self._generation() as held:
-            return self._ask(held.answerer, q, history, k, mode, reader)
+            return self._ask(held.pipeline, q, history, k, mode, reader)
 
-    def _ask(self, answerer: Answerer, q: str, history: list[tuple[str, str | None]] | None,
+    def _ask(self, pipeline: Pipeline, q: str, history: Sequence[Turn | Sequence[str | None]] | None,
              k: int | None, mode: str | None, reader: str | None) -> Answer:
-        if reader is not None and (reader == "none") != (answerer.reader is None):
-            answerer = Answerer(answerer.retriever, answerer.abstention,
-                                None if reader == "none" else self.sentence_reader())
-        asked_as = rewrite(q, history or [])
-        return answerer.ask(q, k=k or self.settings.k, mode=mode or self.settings.mode, asked_as=asked_as)
+        if reader is not None and (reader == "none") != (pipeline.reader is None):
+            pipeline = pipeline.with_reader(None if reader == "none" else self.sentence_reader())
+        return pipeline.ask(q, k=k or self.settings.k, mode=mode or self.settings.mode, history=history or ())

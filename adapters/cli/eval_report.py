@@ -10,6 +10,8 @@ from rich.table import Table
 
 from adapters.common.safe import safe_text
 from qa import config
+from qa.evaluation.dialogues import KINDS as DIALOGUE_KINDS
+from qa.evaluation.dialogues import DialogueScores
 from qa.evaluation.run import evaluate_file
 from qa.evaluation.scoring import Scores
 
@@ -29,6 +31,49 @@ def print_table(console: Console, title: str, rows: list[Scores]) -> None:
     console.print(table)
 
 
+def print_breakdown(console: Console, s: Scores) -> None:
+    """The first system's answers by kind of question, and why its misses missed."""
+    if not s.by_kind:
+        return
+    from qa.evaluation.scoring import KINDS, MISSES
+
+    kinds = Table(title=safe_text(f"{s.name}: answer has gold, by kind of question"), title_justify="left")
+    for col in ("kind", "questions", "answer has gold"):
+        kinds.add_column(col, justify="left" if col == "kind" else "right")
+    for kind in KINDS:
+        if kind in s.by_kind:
+            n, right = s.by_kind[kind]
+            kinds.add_row(kind, str(n), _fmt(right / n))
+    console.print(kinds)
+    misses = Table(title=safe_text(f"{s.name}: the answers without the gold"), title_justify="left")
+    misses.add_column("why", justify="left")
+    misses.add_column("questions", justify="right")
+    for why in MISSES:
+        misses.add_row(why, str(s.misses.get(why, 0)))
+    console.print(misses)
+
+
+def print_dialogues(console: Console, title: str, scores: list[DialogueScores]) -> None:
+    """Turns answered right in context (and, for follow-ups, asked alone), by kind, one column per system."""
+    table = Table(title=safe_text(title), title_justify="left")
+    table.add_column("turns", justify="left")
+    table.add_column("n", justify="right")
+    for s in scores:
+        table.add_column(safe_text(f"{s.name}: right"), justify="right")
+        table.add_column("asked alone", justify="right")
+    groups = [(k, (k,)) for k in DIALOGUE_KINDS] + [
+        ("all follow-ups", tuple(k for k in DIALOGUE_KINDS if k != "first")), ("all", DIALOGUE_KINDS)]
+    for label, kinds in groups:
+        n = sum(scores[0].by_kind.get(k, [0])[0] for k in kinds)
+        if not n:
+            continue
+        cells = []
+        for s in scores:
+            cells += [_fmt(s.share(kinds)), _fmt(s.share(kinds, alone=True))]
+        table.add_row(label, str(n), *cells)
+    console.print(table)
+
+
 def run_eval(args: argparse.Namespace, settings: config.Settings) -> int:
     console = Console(highlight=False, width=max(Console().width, 150))
     err = Console(stderr=True)
@@ -36,7 +81,12 @@ def run_eval(args: argparse.Namespace, settings: config.Settings) -> int:
         result = evaluate_file(Path(args.file), settings, split=args.split, k=args.k, baselines=not args.no_baselines,
                                index_given=bool(args.index),
                                status=lambda message: status.update(safe_text(message, one_line=True)))
-    print_table(console, result.title, result.rows)
+    if result.dialogues:
+        print_dialogues(console, result.title, result.dialogues)
+    else:
+        print_table(console, result.title, result.rows)
+        if result.rows:
+            print_breakdown(console, result.rows[0])
     for note in result.notes:
         err.print(safe_text(f"note: {note}", "dim", one_line=True))
     return 0

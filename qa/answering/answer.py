@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.documents.files import shown_name
+from qa.question.conversation import Turn
 
 
 @dataclass
@@ -51,6 +52,19 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class Quote:
+    """One quoted sentence of an answer, word for word, with the number of the citation it comes from and,
+    when the question asks for a name, a place, a time or a number, the span of the answer inside it."""
+
+    text: str
+    n: int
+    answer_span: tuple[int, int] | None = None  # offsets into `text`
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "n": self.n, "answer_span": list(self.answer_span) if self.answer_span else None}
+
+
 @dataclass
 class Answer:
     """The result of one question: one object that every front end renders its own way."""
@@ -61,6 +75,12 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     nearest: list[Citation] = field(default_factory=list)  # shown on abstention, "not an answer"
     asked_as: str | None = None  # the question as rewritten from the conversation, if it was
+    quotes: list[Quote] = field(default_factory=list)  # the quoted sentences, in the order of `answer`
+    about: tuple[str, ...] = ()  # what the answer names as the answer (a who/which question's person), for follow-ups
+
+    def turn(self) -> Turn:
+        """This question and answer as a turn of the conversation, for the follow-ups after it."""
+        return Turn(self.question, None if self.abstained else self.answer, self.asked_as, self.about)
 
     @property
     def reported_in(self) -> list[str]:
@@ -80,12 +100,14 @@ class Answer:
                 "nearest": [card(c) for c in self.nearest], "asked_as": self.asked_as}
 
     def to_json(self) -> dict[str, Any]:
-        """The `--json` contract: exactly question, answer, abstained, citations."""
+        """The `--json` contract: exactly question, answer, abstained, citations, quotes and answer_spans."""
         return {
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
+            "quotes": [q.to_json() for q in self.quotes],
+            "answer_spans": [list(q.answer_span) if q.answer_span else None for q in self.quotes],
         }
 
 

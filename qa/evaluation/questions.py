@@ -46,7 +46,8 @@ def load_jsonl(path: Path) -> QuestionSet:
             try:
                 row = json.loads(line)
                 questions.append(Question(str(row["q"]), [str(s) for s in row.get("src") or []],
-                                          [str(k) for k in row.get("key") or []], qid=f"{path.name}:{number}"))
+                                          [str(k) for k in row.get("key") or []], any_key=bool(row.get("any_key")),
+                                          qid=f"{path.name}:{number}"))
             except (ValueError, KeyError, TypeError) as exc:
                 raise SourceError(f"{path}:{number}: not a question line ({exc})") from None
     return QuestionSet(questions)

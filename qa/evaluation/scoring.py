@@ -6,16 +6,17 @@ import os
 import re
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
 
-from qa.answering.answerer import Answerer
 from qa.embedding import Embedder
 from qa.evaluation.questions import Question
 from qa.index.local.store import IndexData
-from qa.retrieval.retriever import Hit, Query
+from qa.pipeline import Pipeline, Trace
+from qa.question.understanding import understand
+from qa.retrieval.retriever import Query
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’]")
 
@@ -53,6 +54,13 @@ class Scores:
     quotes: float | None = None  # sentences quoted per answer
     answered: float | None = None  # share of answerable questions answered (not abstained)
     abstained: float | None = None  # share of unanswerable questions abstained on
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind of question -> [questions, answers with gold]
+    misses: dict[str, int] = field(default_factory=dict)  # why an answerable question's answer lacks the gold
+
+    def add_kind(self, kind: str, right: bool) -> None:
+        row = self.by_kind.setdefault(kind, [0, 0])
+        row[0] += 1
+        row[1] += right
 
     def add_ranking(self, ranked_sources: list[str], q: Question) -> None:
         for rank, source in enumerate(ranked_sources[:10], start=1):
@@ -75,45 +83,84 @@ class Scores:
         return self
 
 
-def ranked_sources(hits: list[Hit]) -> list[str]:
-    """Distinct articles in rank order; a grouped passage counts for every article carrying it."""
+def ranked_sources(trace: Trace) -> list[str]:
+    """Distinct articles in the order the answer cites their passages (the nearest passages' order for an
+    abstention); a grouped passage, or a quoted sentence other articles carry too, counts for each of them."""
+    hits, quoted = trace.retrieval.hits, {q.hit: q.sentence for q in trace.decision.quotes}
     out: list[str] = []
-    for h in hits:
-        for s in [h.passage.source] + [o.source for o in h.also]:
+    for i in trace.decision.order:
+        echoes = trace.retrieval.echoes_of(i, quoted[i]) if i in quoted else ()
+        for s in [hits[i].passage.source] + [o.source for o in (*hits[i].also, *echoes)]:
             if s not in out:
                 out.append(s)
     return out
 
 
-_MARKER = re.compile(r"\s*\[\d+\]$")
+KINDS = ("who", "where", "when", "how many", "list", "what")
+MISSES = ("wrong article", "right article, answer not read", "answer read, not chosen", "abstained")
 
 
-def quoted_sentences(answer: str | None) -> list[str]:
-    """The sentences of an answer's text, each without its [n] marker."""
-    if not answer:
-        return []
-    return [_MARKER.sub("", part) for part in re.split(r"(?<=\[\d\])\s+", answer)]
+def question_kind(trace: Trace) -> str:
+    """The row a question counts in: who, where, when, how many, list (asks for several things) or what."""
+    q = trace.question
+    if q.several:
+        return "list"
+    return {"person": "who", "organisation": "who", "place": "where", "time": "when",
+            "number": "how many"}.get(q.answer_kind or "", "what")
 
 
-def evaluate_mode(questions: list[Question], answerer: Answerer, mode: str, k: int = 3,
+def miss_of(trace: Trace, q: Question) -> str:
+    """Why the answer lacks the gold: no retrieved passage is from an article that answers; the answering
+    sentence was in a retrieved passage of such an article but not read; it was read but another was quoted;
+    or the bot abstained. Without a reader, every sentence of the retrieved passages counts as read."""
+    if trace.answer.abstained:
+        return "abstained"
+    hits = trace.retrieval.hits
+    right = [i for i, h in enumerate(hits) if source_matches(h.passage.source, q.sources)]
+    if not right:
+        return "wrong article"
+    if trace.reading is not None:
+        read = {(r.hit, r.sentence) for r in trace.reading.sentences}
+    else:
+        read = {(i, j) for i in right for j in range(len(hits[i].passage.sentences))}
+    if any((i, j) in read and contains_gold(t, q) for i in right for j, t in enumerate(hits[i].passage.sentence_texts())):
+        return "answer read, not chosen"
+    return "right article, answer not read"
+
+
+def evaluate_mode(questions: list[Question], pipeline: Pipeline, mode: str, k: int = 3,
                   queries: list[Query] | None = None, name: str | None = None) -> Scores:
-    """Run the bot itself (retrieval, reader when it has one, answer, abstention) on every question.
+    """Run the bot itself (retrieval, reader when it has one, the answer policy) on every question.
 
-    Hits count the passages in the order the answer cites them: the reader's order when there is one.
+    Hits count the articles in the order the answer cites them.
     """
-    retriever = answerer.retriever
-    queries = queries or retriever.prepare_many([q.q for q in questions])
-    scores = Scores(name or f"this bot, {mode}")
+    return score_traces(questions, run_traces(questions, pipeline, mode, k, queries), name or f"this bot, {mode}")
+
+
+def run_traces(questions: list[Question], pipeline: Pipeline, mode: str, k: int = 3,
+               queries: list[Query] | None = None) -> list[Trace]:
+    """Every stage's result for each question, as the bot answers it."""
+    understood = [understand(q.q) for q in questions]
+    queries = queries or pipeline.prepare(understood)
+    return [pipeline.run(question, k, mode, query) for question, query in zip(understood, queries, strict=True)]
+
+
+def score_traces(questions: list[Question], traces: list[Trace], name: str) -> Scores:
+    """The figures of the answers in `traces` (one per question, in order)."""
+    scores = Scores(name)
     contains = first = answered = abstained = quoted = 0
-    for q, query in zip(questions, queries, strict=True):
-        hits = retriever.search(query, k=answerer.pool, mode=mode)
-        reading = answerer.read(query, hits)
-        answer = answerer.compose(q.q, query, hits, k, reading=reading)
+    for q, trace in zip(questions, traces, strict=True):
+        answer = trace.answer
         if q.answerable:
             scores.answerable += 1
-            scores.add_ranking(ranked_sources(reading.hits if reading else hits), q)
-            contains += contains_gold(answer.answer, q)
-            sentences = quoted_sentences(answer.answer)
+            scores.add_ranking(ranked_sources(trace), q)
+            right = contains_gold(answer.answer, q)
+            contains += right
+            scores.add_kind(question_kind(trace), right)
+            if not right:
+                why = miss_of(trace, q)
+                scores.misses[why] = scores.misses.get(why, 0) + 1
+            sentences = [x.text for x in answer.quotes]
             first += contains_gold(sentences[0] if sentences else None, q)
             answered += not answer.abstained
             quoted += len(sentences)

@@ -74,6 +74,10 @@ class ReadStore(Protocol):
         """Live passages in the index."""
         ...
 
+    def leads(self, sources: list[str]) -> dict[str, Passage]:
+        """The first passage of each of these documents (its lead), for those that are indexed."""
+        ...
+
     def generation(self) -> str:
         """An id of the committed index this store reads; every ingest that changes something makes a new one."""
         ...

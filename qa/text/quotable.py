@@ -45,3 +45,9 @@ def is_caption(sentence: str) -> bool:
     if not text or _ENDS_SENTENCE.search(text) or len(text.split()) > MAX_CAPTION_WORDS:
         return False
     return not has_finite_verb(text)
+
+
+def is_quotable(text: str) -> bool:
+    """Whether a sentence may be quoted as an answer: not a caption, and not itself a question (a sentence
+    that asks something answers nothing)."""
+    return not is_caption(text) and not text.rstrip(" \"'”’)]").endswith("?")

@@ -47,8 +47,14 @@ def assert_one_error_line(code: int, err: str) -> str:
 
 
 def check_contract(obj: dict, question: str) -> None:
-    assert set(obj) == {"question", "answer", "abstained", "citations"}
+    assert set(obj) == {"question", "answer", "abstained", "citations", "quotes", "answer_spans"}
     assert obj["question"] == question
+    # each quote is word for word in the citation it names, and its answer span lies inside it
+    assert len(obj["answer_spans"]) == len(obj["quotes"]) and (obj["quotes"] == []) is obj["abstained"]
+    for quote, span in zip(obj["quotes"], obj["answer_spans"], strict=True):
+        assert quote["text"] in obj["citations"][quote["n"] - 1]["text"]
+        assert span == quote["answer_span"]
+        assert span is None or 0 <= span[0] < span[1] <= len(quote["text"])
     assert isinstance(obj["abstained"], bool)
     assert isinstance(obj["answer"], str) or (obj["answer"] is None and obj["abstained"])
     for c in obj["citations"]:

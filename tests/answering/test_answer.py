@@ -11,28 +11,30 @@ import pytest
 
 from adapters.common.render import STALE, plain_answer
 from qa.answering.answer import display_source
-from qa.answering.answerer import Abstention, Answerer
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import Embedder
 from qa.index import local as store
 from qa.index.local import ingest_paths
 from qa.passages import Passage
-from qa.retrieval.retriever import Hit, Retriever
+from qa.pipeline import Pipeline
+from qa.policy.decide import Policy, decide
+from qa.question.understanding import understand
+from qa.retrieval.retriever import Hit, Query, Retrieval, Retriever
 
 PLEDGE = "How much did the Biden administration pledge to the Haiti mission?"
 
 
 @pytest.fixture(scope="module")
-def answerer(seeds_index: Path, embedder) -> Answerer:  # type: ignore[no-untyped-def]
-    return Answerer(Retriever(store.open_index(seeds_index, model=embedder.name), embedder))
+def answerer(seeds_index: Path, embedder) -> Pipeline:  # type: ignore[no-untyped-def]
+    return Pipeline(Retriever(store.open_index(seeds_index, model=embedder.name), embedder))
 
 
 def prefix(source: str) -> str:
     return os.path.basename(source)[:4]
 
 
-def test_pledge_answer_cites_002_line_8(answerer: Answerer) -> None:
+def test_pledge_answer_cites_002_line_8(answerer: Pipeline) -> None:
     a = answerer.ask(PLEDGE, k=3)
     assert not a.abstained
     assert a.answer is not None and "38.5 billion" in a.answer and a.answer.endswith("[1]")
@@ -46,7 +48,7 @@ def test_pledge_answer_cites_002_line_8(answerer: Answerer) -> None:
     assert a.question == PLEDGE and a.asked_as is None
 
 
-def test_cited_line_holds_the_cited_text(answerer: Answerer) -> None:
+def test_cited_line_holds_the_cited_text(answerer: Pipeline) -> None:
     a = answerer.ask("Who did Ruto call in January 2025?", k=3)
     for c in a.citations:
         path = Path(c.source) if os.path.isabs(c.source) else Path.cwd() / c.source
@@ -54,7 +56,7 @@ def test_cited_line_holds_the_cited_text(answerer: Answerer) -> None:
         assert c.text in "\n".join(lines[c.line_start - 1:c.line_end])
 
 
-def test_statement_carried_by_two_articles_names_both(answerer: Answerer) -> None:
+def test_statement_carried_by_two_articles_names_both(answerer: Pipeline) -> None:
     a = answerer.ask("What did Ruto say about concluding the STIP agreement?")
     assert not a.abstained and "STIP" in (a.answer or "")
     assert sorted(prefix(s) for s in a.reported_in) == ["003_", "004_"]
@@ -71,7 +73,7 @@ def test_statement_carried_by_two_articles_names_both(answerer: Answerer) -> Non
         ("How is Kenya trying to diversify its economic ties?", "agricultural products", ("001_",)),
     ],
 )
-def test_answerable_questions_are_answered(answerer: Answerer, question: str, key: str, sources: tuple[str, ...]) -> None:
+def test_answerable_questions_are_answered(answerer: Pipeline, question: str, key: str, sources: tuple[str, ...]) -> None:
     a = answerer.ask(question)
     assert not a.abstained
     assert key in (a.answer or "")
@@ -88,17 +90,18 @@ def test_answerable_questions_are_answered(answerer: Answerer, question: str, ke
         "Which team won the 2023 NBA finals?",
     ],
 )
-def test_off_topic_questions_abstain_and_offer_the_nearest_passages(answerer: Answerer, question: str) -> None:
+def test_off_topic_questions_abstain_and_offer_the_nearest_passages(answerer: Pipeline, question: str) -> None:
     a = answerer.ask(question, k=3)
     assert a.abstained
     assert a.answer is None and a.citations == []
     assert [c.n for c in a.nearest] == [1, 2, 3]
     assert all(c.highlight is None and c.text for c in a.nearest)  # offered, not presented as an answer
-    assert a.to_json() == {"question": question, "answer": None, "abstained": True, "citations": []}
+    assert a.to_json() == {"question": question, "answer": None, "abstained": True, "citations": [], "quotes": [],
+                           "answer_spans": []}
     assert a.reported_in == []
 
 
-def test_rewritten_question_is_what_is_searched(answerer: Answerer) -> None:
+def test_rewritten_question_is_what_is_searched(answerer: Pipeline) -> None:
     plain = answerer.ask("What did they say about Haiti?")
     rewritten = answerer.ask("What did they say about Haiti?", asked_as="What did they say about Haiti? (Marco Rubio)")
     assert rewritten.question == "What did they say about Haiti?"
@@ -107,9 +110,10 @@ def test_rewritten_question_is_what_is_searched(answerer: Answerer) -> None:
     assert [c.source for c in plain.citations or plain.nearest] != [c.source for c in rewritten.citations]
 
 
-def test_json_contract(answerer: Answerer) -> None:
+def test_json_contract(answerer: Pipeline) -> None:
     out = answerer.ask(PLEDGE).to_json()
-    assert list(out) == ["question", "answer", "abstained", "citations"]
+    assert list(out) == ["question", "answer", "abstained", "citations", "quotes", "answer_spans"]
+    assert [q["text"] for q in out["quotes"]] and all(q["text"] in out["answer"] for q in out["quotes"])
     for c in out["citations"]:
         assert list(c) == ["n", "source", "title", "date", "line_start", "line_end", "text", "score", "also_in",
                            "page", "url", "stale"]
@@ -139,7 +143,8 @@ def test_a_citation_of_an_edited_file_is_flagged_stale_until_the_next_ingest(see
 
 def _hit(dense: float, coverage: float) -> Hit:
     p = Passage("s.txt", None, None, None, "One sentence.", 1, 1, 0, 13, ((0, 13),))
-    return Hit(0, p, 1.0, np.array([1.0]), np.array([dense], dtype=np.float32), np.array([coverage], dtype=np.float32))
+    return Hit(0, p, 1.0, np.array([1.0]), np.array([dense], dtype=np.float32), np.array([coverage], dtype=np.float32),
+               np.ones((1, 4), dtype=np.float32))
 
 
 @pytest.mark.parametrize(
@@ -148,8 +153,11 @@ def _hit(dense: float, coverage: float) -> Hit:
 )
 def test_abstention_needs_both_low_similarity_and_low_coverage(dense: float, coverage: float, abstains: bool) -> None:
     """Answer when the best sentence is close in meaning or holds most of the question's terms."""
-    a = Answerer(retriever=None, abstention=Abstention(min_dense=0.48, min_coverage=0.52))  # type: ignore[arg-type]
-    assert a.weak(_hit(dense, coverage), 0) is abstains
+    question = understand("Which sentence?")
+    retrieval = Retrieval(Query(question.searched, np.ones(4, dtype=np.float32), [], []), (_hit(dense, coverage),),
+                          frozenset(), ())
+    decision = decide(question, retrieval, None, Policy(min_dense=0.48, min_coverage=0.52))
+    assert decision.abstained is abstains
 
 
 def test_display_source_is_relative_inside_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,24 +171,24 @@ def test_display_source_is_relative_inside_the_working_folder(tmp_path: Path, mo
     "question",
     ["What did Ruto discuss with Chinese President Xi Jinping?", "Who is the Prime Minister of Haiti?"],
 )
-def test_questions_about_names_no_article_mentions_abstain(answerer: Answerer, question: str) -> None:
-    query = answerer.retriever.prepare(question)
-    assert answerer.retriever.unknown_names(query)
-    assert answerer.ask(question).abstained
+def test_questions_about_names_no_article_mentions_abstain(answerer: Pipeline, question: str) -> None:
+    trace = answerer.run(understand(question))
+    assert trace.retrieval.unknown_names and trace.decision.reason == "names no article mentions"
+    assert trace.answer.abstained
 
 
-def test_a_lone_unknown_name_beside_known_ones_is_not_decisive(answerer: Answerer) -> None:
+def test_a_lone_unknown_name_beside_known_ones_is_not_decisive(answerer: Pipeline) -> None:
     """"Washington" for the US government: one unknown word among known names does not end the search."""
-    query = answerer.retriever.prepare("How large was Washington's financial commitment to the Haiti force under Biden?")
-    assert answerer.retriever.unknown_names(query) == []
+    trace = answerer.run(understand("How large was Washington's financial commitment to the Haiti force under Biden?"))
+    assert trace.retrieval.unknown_names == ()
 
 
-def test_number_question_without_a_number_in_the_articles_abstains(answerer: Answerer) -> None:
+def test_number_question_without_a_number_in_the_articles_abstains(answerer: Pipeline) -> None:
     answer = answerer.ask("How many Kenyan police officers were deployed to Haiti?")
     assert answer.abstained and answer.nearest
 
 
-def test_time_question_is_answered_by_a_sentence_with_a_time(answerer: Answerer) -> None:
+def test_time_question_is_answered_by_a_sentence_with_a_time(answerer: Pipeline) -> None:
     """The top passage about the mission names no time; the answer comes from the one that does."""
     answer = answerer.ask("When did the Multinational Security Support Mission in Haiti begin?")
     assert not answer.abstained

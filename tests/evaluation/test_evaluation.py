@@ -8,9 +8,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from qa.answering.answerer import Answerer
+from qa.answering.compose import compose
 from qa.errors import SourceError
 from qa.evaluation.questions import Question, in_tuning_half, load
 from qa.evaluation.scoring import (
@@ -24,9 +25,12 @@ from qa.evaluation.scoring import (
 from qa.index import local as store
 from qa.index.local import ingest_documents
 from qa.passages import Passage
+from qa.pipeline import Pipeline, Trace
+from qa.policy.decide import Decision, Quote
+from qa.question.understanding import understand
 from qa.reader.models import make_reader
 from qa.reader.reading import SentenceReader
-from qa.retrieval.retriever import Hit, Retriever
+from qa.retrieval.retriever import Hit, Query, Retrieval, Retriever
 from tests.support.paths import DATA, SEEDS
 
 SEEDS_QUESTIONS = DATA / "seeds_questions.jsonl"
@@ -132,7 +136,7 @@ def test_squad_set_scored_end_to_end(tmp_path: Path, embedder) -> None:  # type:
     qs = load(path)
     assert qs.documents is not None
     ingest_documents(qs.documents, tmp_path / "idx", embedder)
-    answerer = Answerer(Retriever(store.open_index(tmp_path / "idx"), embedder))
+    answerer = Pipeline(Retriever(store.open_index(tmp_path / "idx"), embedder))
     s = evaluate_mode(qs.questions, answerer, "hybrid")
     assert (s.answerable, s.unanswerable) == (2, 1)
     assert s.hit1 == 1.0 and s.mrr10 == 1.0
@@ -189,14 +193,23 @@ def test_source_matching_by_prefix_or_exact_name() -> None:
     assert not source_matches("Nile_River/001", ["Nile_River/000"])
 
 
-def test_ranked_sources_counts_grouped_articles_in_rank_order() -> None:
-    def hit(source: str, *also: str) -> Hit:
-        p = Passage(source, None, None, None, "t.", 1, 1, 0, 2, ((0, 2),))
-        others = [Passage(a, None, None, None, "t.", 1, 1, 0, 2, ((0, 2),)) for a in also]
-        return Hit(0, p, 1.0, None, None, None, others)  # type: ignore[arg-type]
+def test_ranked_sources_follow_the_citations_and_count_every_article_carrying_them() -> None:
+    def passage(source: str) -> Passage:
+        return Passage(source, None, None, None, "t.", 1, 1, 0, 2, ((0, 2),))
 
-    hits = [hit("a", "c"), hit("b"), hit("a"), hit("c", "d")]
-    assert ranked_sources(hits) == ["a", "c", "b", "d"]
+    def hit(source: str, *also: str) -> Hit:
+        one = np.zeros(1, dtype=np.float32)
+        return Hit(0, passage(source), 1.0, one, one, one, np.zeros((1, 4), dtype=np.float32),
+                   tuple(passage(a) for a in also))
+
+    hits = (hit("a", "c"), hit("b"), hit("a"), hit("c", "d"))
+    retrieval = Retrieval(Query("q", np.zeros(4, dtype=np.float32), [], []), hits, frozenset(), (),
+                          {(1, 0): (passage("e"),)})
+    question = understand("q")
+    # b is quoted (its sentence is also carried by e), then the rest in the decided order
+    decision = Decision((Quote(1, 0),), (1, 0, 2, 3), (0, 0, 0, 0), (None,) * 4)
+    trace = Trace(question, retrieval, None, decision, compose(question, retrieval, decision))
+    assert ranked_sources(trace) == ["b", "e", "a", "c", "d"]
 
 
 def test_tuning_split_is_fixed_and_about_half() -> None:
@@ -239,15 +252,14 @@ class SeedsRun:
 
 @pytest.fixture(scope="module")
 def seeds_run(seeds_index: Path, embedder) -> SeedsRun:  # type: ignore[no-untyped-def]
-    answerer = Answerer(Retriever(store.open_index(seeds_index, model=embedder.name), embedder))
+    answerer = Pipeline(Retriever(store.open_index(seeds_index, model=embedder.name), embedder))
     questions = load(SEEDS_QUESTIONS).questions
     scores = evaluate_mode(questions, answerer, "hybrid", k=3)
     run = SeedsRun(scores, [], [], [])
     for q in questions:  # the same steps as evaluate_mode, to name the questions behind the figures
-        query = answerer.retriever.prepare(q.q)
-        hits = answerer.retriever.search(query, k=10)
+        trace = answerer.run(understand(q.q))
+        hits, answer = trace.retrieval.hits, trace.answer
         first = os.path.basename(hits[0].passage.source)[:4]
-        answer = answerer.compose(q.q, query, hits, 3)
         if q.answerable and answer.abstained:
             run.false_abstentions.append(q.q)
         if not q.answerable and not answer.abstained:
@@ -290,8 +302,8 @@ def test_seeds_off_topic_questions_abstain(seeds_run: SeedsRun) -> None:
 @pytest.fixture(scope="module")
 def read_run(seeds_index: Path, embedder) -> SeedsRun:  # type: ignore[no-untyped-def]
     """The default bot (hybrid retrieval and the cross-encoder reader) on the seeds question set."""
-    answerer = Answerer(Retriever(store.open_index(seeds_index, model=embedder.name), embedder),
-                        reader=SentenceReader(make_reader()))
+    answerer = Pipeline(Retriever(store.open_index(seeds_index, model=embedder.name), embedder),
+                        SentenceReader(make_reader()))
     questions = load(SEEDS_QUESTIONS).questions
     run = SeedsRun(evaluate_mode(questions, answerer, "hybrid", k=3), [], [], [])
     for q in questions:

@@ -242,3 +242,30 @@ def test_the_documents_remember_title_date_and_hash(target: IndexTarget, tiny: T
     first = docs[str(SEEDS / "000_c1dbf43db722519f.txt")]
     assert first.date == "2024-11-09" and first.title and first.title.startswith("5 issues")
     assert json.dumps([len(r.content_hash) for r in docs.values()]) == json.dumps([64] * 5)
+
+
+def test_the_lead_of_a_document_is_its_first_passage(target: IndexTarget, seeds_copy: Path, tiny: TinyEmbedder) -> None:
+    ingest_paths([seeds_copy], target, tiny)
+    first, second = str(seeds_copy / "000_c1dbf43db722519f.txt"), str(seeds_copy / "003_d110ed1a2ec45713.txt")
+    store = read(target)
+    try:
+        leads = store.leads([first, second, str(seeds_copy / "not-indexed.txt")])
+        assert set(leads) == {first, second}
+        for source, lead in leads.items():
+            assert lead.source == source
+            assert lead.line_start == min(p.line_start for p in _passages_of(store, tiny, source))
+    finally:
+        store.close()
+    (seeds_copy / "000_c1dbf43db722519f.txt").write_text("A new first line.\n\nAnd a second paragraph.\n",
+                                                          encoding="utf-8")
+    ingest_paths([seeds_copy], target, tiny)
+    store = read(target)
+    try:
+        assert store.leads([first])[first].text == "A new first line."  # the live passage, not the replaced one
+    finally:
+        store.close()
+
+
+def _passages_of(store: ReadStore, tiny: TinyEmbedder, source: str) -> list[Any]:
+    c = store.candidates(tiny.vector(QUESTION), tokens(QUESTION), terms(QUESTION), limit=store.passage_count())
+    return [p for p in c.passages if p.source == source]

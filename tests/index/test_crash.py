@@ -21,12 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answering.answerer import Answerer
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import SentenceTransformerEmbedder
 from qa.index import local as store
 from qa.index.local import ingest_paths
+from qa.pipeline import Pipeline
 from qa.retrieval.retriever import Retriever
 from tests.support.index_checks import (
     Snapshot,
@@ -298,7 +298,7 @@ def test_reader_during_ingests_sees_exactly_one_corpus_or_the_other(tmp_path: Pa
                     continue
                 snap = snapshot_of(data)
                 if reads % 40 == 0:  # now and then answer a question from the index just opened
-                    answer = Answerer(Retriever(data, tiny)).ask("Who spoke about the Haiti mission?", k=3,
+                    answer = Pipeline(Retriever(data, tiny)).ask("Who spoke about the Haiti mission?", k=3,
                                                                  mode="hybrid")
                     held = {p["text"] for ps in snap.passages.values() for p in ps}
                     assert all(c.text in held for c in answer.citations)
@@ -332,7 +332,7 @@ def test_index_opened_before_ingests_reads_the_same_after_them(tmp_path: Path) -
         ingest_paths([corpus], index, TinyEmbedder())
     assert difference(snapshot(index), expected) is not None
     assert difference(snapshot_of(data), expected) is None
-    answer = Answerer(Retriever(data, TinyEmbedder())).ask("Who spoke about the Haiti mission?", k=3, mode="hybrid")
+    answer = Pipeline(Retriever(data, TinyEmbedder())).ask("Who spoke about the Haiti mission?", k=3, mode="hybrid")
     held = {p["text"] for ps in expected.passages.values() for p in ps}
     assert all(c.text in held for c in answer.citations)
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.answering.answerer import Answerer
 from qa.embedding import Embedder
 from qa.errors import IndexCorruptError, IndexMissingError
 from qa.index import local as store
 from qa.index.local import ingest_paths
+from qa.pipeline import Pipeline
 from qa.retrieval.retriever import Retriever
 from tests.support.index_checks import Snapshot, difference, make_corpus, snapshot, snapshot_of
 from tests.support.paths import ROOT, SEEDS
@@ -123,7 +123,7 @@ def clear(message: str, index: Path) -> str | None:
 
 
 def answer(data: object, embedder: Embedder, question: str = PLEDGE) -> dict:
-    return Answerer(Retriever(data, embedder)).ask(question, k=3, mode="hybrid").to_json()  # type: ignore[arg-type]
+    return Pipeline(Retriever(data, embedder)).ask(question, k=3, mode="hybrid").to_json()  # type: ignore[arg-type]
 
 
 def probe(index: Path, embedder: Embedder, healthy: Snapshot, healthy_answer: dict) -> tuple[str, str | None]:

@@ -340,13 +340,13 @@ def test_candidates_below_the_store_size_are_nearest_plus_best_matches(pg_dsn: s
 def test_seeds_questions_get_the_same_top_citations_from_both_stores(pg_dsn: str, pg_seeds: str,
                                                                      seeds_index: Path, embedder: Any) -> None:
     """The acceptance test of the PostgreSQL store: same commands, same answers."""
-    from qa.answering.answerer import Answerer
+    from qa.pipeline import Pipeline
     from qa.retrieval.retriever import Retriever
 
     questions = [json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    embedded = Answerer(Retriever(open_index(seeds_index, embedder.name), embedder))
+    embedded = Pipeline(Retriever(open_index(seeds_index, embedder.name), embedder))
     with pg_store.PgStore(pg_dsn, embedder.name, schema=pg_seeds) as store:
-        postgres = Answerer(Retriever(store, embedder))
+        postgres = Pipeline(Retriever(store, embedder))
         for q in questions:
             a, b = embedded.ask(q), postgres.ask(q)
             assert (b.abstained, b.answer) == (a.abstained, a.answer), q

@@ -11,9 +11,9 @@ import pytest
 
 from qa.errors import InputError
 from qa.index import local as store
-from qa.index.candidates import count_columns
+from qa.index.candidates import Candidates, count_columns
 from qa.index.local.store import IndexData
-from qa.retrieval.retriever import MODES, Hit, Retriever
+from qa.retrieval.retriever import MODES, Hit, Retriever, near_duplicate
 from qa.retrieval.scoring import bm25
 from qa.text.lexical import tokens
 
@@ -71,16 +71,16 @@ def test_statement_quoted_by_two_outlets_comes_once(retriever: Retriever, mode: 
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_hits_are_never_near_duplicates_of_each_other(retriever: Retriever, question: str) -> None:
-    hits = retriever.search(retriever.prepare(question), k=10)
-    pool = hits[0].pool
-    assert pool is not None
+    query = retriever.prepare(question)
+    hits = retriever.search(query, k=10)
+    pool = retriever.candidates(query)
     for i, a in enumerate(hits):
         for b in hits[i + 1:]:
-            assert not retriever._near_duplicate(pool, a.row, b.row, {}), (a.passage.text, b.passage.text)
+            assert not near_duplicate(pool, a.row, b.row, {}), (a.passage.text, b.passage.text)
         sources = [o.source for o in a.also]
         assert len(set(sources)) == len(sources) and a.passage.source not in sources
         for o in a.also:
-            assert retriever._near_duplicate(pool, a.row, pool.passages.index(o), {})
+            assert near_duplicate(pool, a.row, pool.passages.index(o), {})
 
 
 def test_a_short_line_sharing_words_with_a_long_one_is_not_a_copy(retriever: Retriever) -> None:
@@ -88,8 +88,8 @@ def test_a_short_line_sharing_words_with_a_long_one_is_not_a_copy(retriever: Ret
     their words but not their meaning: both can be retrieved."""
     pool = retriever.candidates(retriever.prepare("Ruto"))
     rows = {(prefix(p.source), p.line_start): r for r, p in enumerate(pool.passages)}
-    assert not retriever._near_duplicate(pool, rows[("000_", 19)], rows[("000_", 21)], {})
-    assert retriever._near_duplicate(pool, rows[("003_", 11)], rows[("004_", 9)], {})  # the same STIP quote
+    assert not near_duplicate(pool, rows[("000_", 19)], rows[("000_", 21)], {})
+    assert near_duplicate(pool, rows[("003_", 11)], rows[("004_", 9)], {})  # the same STIP quote
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -105,15 +105,13 @@ def test_every_mode_returns_k_hits_best_first(retriever: Retriever, mode: str, k
             assert len(h.sentence_scores) == len(h.sentence_dense) == len(h.passage.sentences)
 
 
-def _check_against_brute_force(retriever: Retriever, hits: list[Hit], ps: np.ndarray) -> None:
+def _check_against_brute_force(pool: Candidates, hits: tuple[Hit, ...], ps: np.ndarray) -> None:
     """search == walk the passages by descending score, keeping each one that repeats no kept passage."""
-    pool = hits[0].pool
-    assert pool is not None
     expected: list[int] = []
     for row in np.argsort(-ps, kind="stable"):
         if len(expected) == len(hits):
             break
-        if not any(retriever._near_duplicate(pool, kept, int(row), {}) for kept in expected):
+        if not any(near_duplicate(pool, kept, int(row), {}) for kept in expected):
             expected.append(int(row))
     assert [h.row for h in hits] == expected
     assert [h.score for h in hits] == pytest.approx([float(ps[r]) for r in expected])
@@ -124,8 +122,8 @@ def _check_against_brute_force(retriever: Retriever, hits: list[Hit], ps: np.nda
 def test_search_equals_brute_force_ranking_of_scores(retriever: Retriever, mode: str, question: str) -> None:
     query = retriever.prepare(question)
     ps, _ = retriever.score(query, mode)
-    assert ps.shape == (len(retriever.index.passages),)
-    _check_against_brute_force(retriever, retriever.search(query, k=5, mode=mode), ps)
+    assert ps.shape == (len(retriever.source.passages),)
+    _check_against_brute_force(retriever.candidates(query), retriever.search(query, k=5, mode=mode), ps)
 
 
 def test_dense_scores_equal_cosines_computed_by_hand(retriever: Retriever, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -133,8 +131,8 @@ def test_dense_scores_equal_cosines_computed_by_hand(retriever: Retriever, embed
     question = "What did the US commit to support Kenya's peace mission?"
     q = embedder.encode([question])[0]
     ps, _ = retriever.score(retriever.prepare(question), "dense")
-    for row in (0, 17, 33, len(retriever.index.passages) - 1):
-        p = retriever.index.passages[row]
+    for row in (0, 17, 33, len(retriever.source.passages) - 1):
+        p = retriever.source.passages[row]
         sents = p.sentence_texts()
         windows = [" ".join(sents[max(0, i - 1):i + 2]) for i in range(len(sents))]
         expected = float(np.max(embedder.encode(sents) @ q) + np.max(embedder.encode(windows) @ q))
@@ -149,20 +147,21 @@ def test_bad_queries(retriever: Retriever) -> None:
 
 
 def test_k_larger_than_the_corpus_returns_every_distinct_passage(retriever: Retriever) -> None:
-    passages = retriever.index.passages
-    hits = retriever.search(retriever.prepare("Haiti mission"), k=500, pool=500)
+    passages = retriever.source.passages
+    query = retriever.prepare("Haiti mission")
+    hits = retriever.search(query, k=500, pool=500)
     assert 0 < len(hits) < len(passages)
-    pool = hits[0].pool
-    assert pool is not None and len(pool.passages) == len(passages)
+    pool = retriever.candidates(query)
+    assert len(pool.passages) == len(passages)
     kept = {h.row for h in hits}
     for row in range(len(passages)):
-        assert row in kept or any(retriever._near_duplicate(pool, r, row, {}) for r in kept)
+        assert row in kept or any(near_duplicate(pool, r, row, {}) for r in kept)
 
 
 def test_empty_index(embedder) -> None:  # type: ignore[no-untyped-def]
     empty = IndexData("all-MiniLM-L6-v2", 384, {}, [])
     r = Retriever(empty, embedder)
-    assert r.search(r.prepare("Who did Ruto call?")) == []
+    assert r.search(r.prepare("Who did Ruto call?")) == ()
 
 
 def test_store_wide_bm25_equals_bm25s_over_the_same_texts(index: IndexData) -> None:

@@ -88,6 +88,20 @@ class IndexData:
     def passage_count(self) -> int:
         return self.size
 
+    def leads(self, sources: list[str]) -> dict[str, Passage]:
+        """The first live passage of each of these documents, for those that are indexed."""
+        out: dict[str, Passage] = {}
+        by_name = {seg.name: (seg, live) for seg, live in zip(self.segments, self.live, strict=True)}
+        for source in sources:
+            record = self.records.get(source)
+            if record is None or record.segment not in by_name:
+                continue
+            seg, live = by_name[record.segment]
+            rows = np.flatnonzero((np.asarray(seg.passage_source) == seg.sources.index(source)) & live)
+            if len(rows):
+                out[source] = seg.passage(int(rows[0]))
+        return out
+
     def generation(self) -> str:
         """The manifest this index was opened from: every committed ingest writes a new one."""
         return self.manifest

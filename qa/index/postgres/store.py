@@ -171,6 +171,15 @@ class PgStore:
         row = self._run("SELECT passages FROM corpus_stats", None)
         return int(row[0]) if row else 0
 
+    def leads(self, sources: list[str]) -> dict[str, Passage]:
+        """The first passage of each of these documents (in insertion order), for those that are indexed."""
+        if not sources:
+            return {}
+        row = self._run("SELECT array_agg(data) FROM (SELECT DISTINCT ON (source) data FROM passages "
+                        "WHERE source = ANY(%(sources)s) ORDER BY source, id) AS first", {"sources": list(sources)})
+        found = [Passage.from_dict(d) for d in (row[0] if row and row[0] else [])]
+        return {p.source: p for p in found}
+
     def generation(self) -> str:
         """The store's commit counter: every ingest that changes something adds one."""
         return read_generation(self._run, self.where)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from qa.answering.answerer import Answerer
 from qa.documents import load_path
 from qa.documents.word import MAX_PARAGRAPHS
 from qa.errors import SourceError
 from qa.index.local import ingest_paths, open_index
 from qa.passages import MAX_PASSAGE_CHARS, split_document
+from qa.pipeline import Pipeline
 from qa.retrieval.retriever import Retriever
 from tests.support.article_files import write_docx
 from tests.support.hostile_files import (
@@ -61,7 +61,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def ask(index: Path, question: str) -> dict:
-    return Answerer(Retriever(open_index(index), TinyEmbedder())).ask(question, k=3, mode="hybrid").to_json()
+    return Pipeline(Retriever(open_index(index), TinyEmbedder())).ask(question, k=3, mode="hybrid").to_json()
 
 
 def test_each_hostile_file_is_one_line_and_the_good_files_beside_them_are_answered_from(

@@ -17,10 +17,10 @@ import pytest
 from adapters import main as cli
 from adapters.cli import commands
 from adapters.common.exits import EXIT_ERROR
-from qa.answering.answerer import Answerer
 from qa.bot import Bot
 from qa.errors import IndexCorruptError, StorageError
 from qa.index.local import LocalIndex, ingest_paths, open_index, segment
+from qa.pipeline import Pipeline
 from qa.retrieval.retriever import Retriever
 from tests.support.index_checks import difference, snapshot
 from tests.support.paths import SEEDS
@@ -61,7 +61,7 @@ def one_clear_line(message: str, index: Path) -> bool:
 
 
 def answer(index: Path) -> dict:
-    return Answerer(Retriever(open_index(index), TinyEmbedder())).ask(QUESTION, k=3, mode="hybrid").to_json()
+    return Pipeline(Retriever(open_index(index), TinyEmbedder())).ask(QUESTION, k=3, mode="hybrid").to_json()
 
 
 def test_bytes_flipped_in_any_file_are_the_damaged_line_and_a_plain_ingest_repairs_them(

@@ -1,0 +1,1 @@
+"""Understanding a question before anything is searched: what it asks for and what constrains the answer."""
