@@ -1,50 +1,59 @@
-"""Follow-up rewriting on two-turn conversations: is the second turn answered from the right article?
+"""Dialogues over the seeds, asked turn by turn as a front end asks them: how many turns are answered right,
+by kind, and how long a follow-up takes against a first question (the target: at most 1.5 times).
 
-Each line of the file: {"turns": [first question, follow-up], "src": [file-name prefixes]}.
-The follow-up is asked with the first turn as history, and alone, for comparison.
+Each line of the file is one dialogue (see `qa.evaluation.dialogues`). Every turn is asked through `Bot.ask`
+with the earlier turns' `Answer.turn()` as history, warm (each question is asked once before it is timed).
 
-Run: .venv/bin/python bench/followups.py [tests/data/followups.jsonl] [--index DIR]
+Run: .venv/bin/python bench/followups.py [tests/data/dialogues.jsonl] [--index DIR] [--split test]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import statistics
+import time
 from pathlib import Path
 
-from qa.answering.answer import Answer
 from qa.bot import Bot
 from qa.config import resolve
-
-
-def first_source(answer: Answer) -> str:
-    cited = answer.citations or answer.nearest
-    return os.path.basename(cited[0].source) if cited else ""
+from qa.evaluation.dialogues import in_half, is_right, load_dialogues
+from qa.question.conversation import Turn
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("file", nargs="?", type=Path, default=Path("tests/data/followups.jsonl"))
+    parser.add_argument("file", nargs="?", type=Path, default=Path("tests/data/dialogues.jsonl"))
     parser.add_argument("--index", help="index folder (default: as `qa` would use)")
+    parser.add_argument("--split", default="all", choices=("all", "tune", "test"))
     args = parser.parse_args()
     bot = Bot(resolve(index=args.index))
-    conversations = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    with_history = alone = 0
-    for c in conversations:
-        first, follow_up = c["turns"]
-        previous = bot.ask(first)
-        for history, label in (([(first, previous.answer)], "with history"), ([], "alone")):
-            answer = bot.ask(follow_up, history=history)
-            right = not answer.abstained and first_source(answer).startswith(tuple(c["src"]))
-            if history:
-                with_history += right
-            else:
-                alone += right
-            print(f"{'right' if right else 'WRONG':>5} {label:<12} {follow_up!r} -> {first_source(answer) or 'abstained'}")
-    n = len(conversations)
-    print(f"{n} conversations: the follow-up finds the right article in {with_history}/{n} with the "
-          f"conversation's history, {alone}/{n} alone")
+    bot.build_if_missing()
+    dialogues = [d for d in load_dialogues(args.file) if in_half(args.file, d, args.split)]
+    rows: dict[str, list[int]] = {}
+    first_ms: list[float] = []
+    follow_ms: list[float] = []
+    for d in dialogues:
+        history: list[Turn] = []
+        for q, kind in d.turns:
+            bot.ask(q.q, history=history)  # warm: the timing below is of a question asked before
+            started = time.perf_counter()
+            answer = bot.ask(q.q, history=history)
+            elapsed = (time.perf_counter() - started) * 1000
+            (follow_ms if answer.asked_as else first_ms).append(elapsed)
+            row = rows.setdefault(kind, [0, 0])
+            row[0] += 1
+            row[1] += is_right(answer.answer, answer.abstained, q)
+            history.append(answer.turn())
+    turns = sum(r[0] for r in rows.values())
+    print(f"{args.file.name} ({args.split}): {len(dialogues)} dialogues, {turns} turns")
+    for kind, (n, right) in sorted(rows.items()):
+        print(f"  {kind:<14} {right:>3}/{n:<3} {right / n:.3f}")
+    print(f"  {'all':<14} {sum(r[1] for r in rows.values()):>3}/{turns:<3} "
+          f"{sum(r[1] for r in rows.values()) / max(turns, 1):.3f}")
+    if first_ms and follow_ms:
+        a, b = statistics.median(first_ms), statistics.median(follow_ms)
+        print(f"warm p50: question taken alone {a:.0f} ms ({len(first_ms)}), follow-up rewritten from the "
+              f"conversation {b:.0f} ms ({len(follow_ms)}): {b / a:.2f}x")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ decided under every policy given (the policy is a pure function of what retrieva
     .venv/bin/python bench/tune_policy.py ../shared/bench/news-dev/questions.jsonl --index news-dev-idx --try …
 
 Each `--try` is a list of `field=value` overrides of `qa.policy.decide.Policy` (tuples as `a,b`); the
-current defaults are always the first row. Report the chosen policy on the other half with `qa eval`.
+current defaults are always the first row. `--budget` overrides what the reader reads
+(`qa.reader.reading.Budget`) for the whole run. Report the chosen policy on the other half with `qa eval`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TypeVar
 
 from qa.config import resolve
 from qa.embedding import make_embedder, vector_kind
@@ -24,26 +26,28 @@ from qa.index.local import ingest_documents, open_index
 from qa.pipeline import Pipeline
 from qa.policy.decide import Policy
 from qa.reader.models import make_reader
-from qa.reader.reading import SentenceReader
+from qa.reader.reading import Budget, SentenceReader
 from qa.retrieval.retriever import Retriever
 
 
-def parse_policy(text: str) -> Policy:
-    """A policy from `field=value` overrides of the defaults."""
-    fields = {f.name: f for f in dataclasses.fields(Policy)}
+def overrides(cls: type[T], text: str) -> T:
+    """An instance of the dataclass `cls` (Policy, Budget) from `field=value` overrides of its defaults."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     changes: dict[str, object] = {}
     for item in text.split():
         name, _, value = item.partition("=")
         if name not in fields:
-            raise SystemExit(f"unknown policy field {name!r}")
-        default = getattr(Policy(), name)
+            raise SystemExit(f"unknown {cls.__name__} field {name!r}")
+        default = getattr(cls(), name)
         if isinstance(default, bool):
             changes[name] = value.lower() in {"1", "true", "yes"}
         elif isinstance(default, tuple):
             changes[name] = tuple(v for v in value.split(",") if v)
         else:
             changes[name] = type(default)(value)
-    return dataclasses.replace(Policy(), **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(cls(), **changes)  # type: ignore[type-var]
+
+T = TypeVar("T")
 
 
 def row(label: str, s: Scores) -> str:
@@ -58,6 +62,7 @@ def main() -> None:
     ap.add_argument("--index", type=Path, help="the index a JSONL set is asked of")
     ap.add_argument("--split", default="tune", choices=("tune", "test", "all"))
     ap.add_argument("--try", dest="tries", action="append", default=[], metavar="OVERRIDES")
+    ap.add_argument("--budget", default="", metavar="OVERRIDES", help="what the reader reads (Budget fields)")
     ap.add_argument("-k", type=int, default=3)
     args = ap.parse_args()
 
@@ -73,14 +78,14 @@ def main() -> None:
         where = args.index
     qs = [q for q in qset.questions if args.split == "all" or questions.in_tuning_half(q.qid) == (args.split == "tune")]
     pipeline = Pipeline(Retriever(open_index(where, model=embedder.name), embedder),
-                        SentenceReader(make_reader(settings.reader_model)))
+                        SentenceReader(make_reader(settings.reader_model), overrides(Budget, args.budget)))
     traces = run_traces(qs, pipeline, "hybrid", args.k)
     print(f"{args.path.name} ({args.split}): {sum(q.answerable for q in qs)} answerable, "
           f"{sum(not q.answerable for q in qs)} unanswerable")
     print(f"{'policy':<48} {'gold':>5} {'first':>5} {'hit@1':>5} {'answ.':>5} {'abst.':>6} quotes")
-    print(row("defaults", score_traces(qs, traces, "defaults")))
+    print(row(f"defaults {args.budget}".strip(), score_traces(qs, traces, "defaults")))
     for text in args.tries:
-        policy = parse_policy(text)
+        policy = overrides(Policy, text)
         redone = [pipeline.redecide(t, policy, args.k) for t in traces]
         print(row(text, score_traces(qs, redone, text)), flush=True)
 

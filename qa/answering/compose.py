@@ -3,6 +3,8 @@ passages in the decided order, each with the sentence to show and the other arti
 
 from __future__ import annotations
 
+import re
+
 from qa.answering.answer import Answer, Citation, Quote, display_source
 from qa.documents.view import source_id
 from qa.passages import Passage
@@ -56,7 +58,9 @@ def compose(question: Question, retrieval: Retrieval, decision: Decision, k: int
         quotes.append(Quote(text, n, spans[0] if spans else None))
     text = " ".join(f"{q.text} [{q.n}]" for q in quotes)
     first = quotes[0]
-    about = (first.text[slice(*first.answer_span)],) if first.answer_span and question.answer_kind in NAMED else ()
+    # "Trump and Secretary of State Blinken" answers as two people: a follow-up's "he" is the first
+    about = (tuple(n.strip() for n in re.split(r"\s+(?:and|&)\s+", first.text[slice(*first.answer_span)]) if n.strip())
+             if first.answer_span and question.answer_kind in NAMED else ())
     return Answer(question.text, text, False, citations, asked_as=question.asked_as, quotes=quotes, about=about)
 
 

@@ -90,7 +90,8 @@ _PLURAL = {"they": "", "them": "", "their": "'s", "theirs": "'s"}
 _THING = re.compile(r"\bits?\b(?!\s+(?:is|was)\s+(?:true|so|possible|likely)\b)|\b(?:this|that|these|those)\b"
                     r"(?=\s*[?.!]*$|\s+(?:happen\w*|take|took|start\w*|begin|began|end\w*|was|is|were|are|mean\w*|"
                     r"cost\w*|say|said|last\w*)\b)", re.I)
-_TIME_WORDS = r"(?:week|weekend|month|year|morning|afternoon|evening|night|time|season|summer|winter|spring|autumn|fall)"
+_TIME_WORDS = (r"(?:days?|weeks?|weekends?|months?|years?|mornings?|afternoons?|evenings?|nights?|times?|seasons?|"
+               r"summer|winter|spring|autumn|fall)")
 # "that mission", "this agreement", "the call": a thing the conversation spoke of (not "this week")
 _DEFINITE = re.compile(rf"\b(?:that|this|those|these)\s+(?!{_TIME_WORDS}\b)[a-z]+\b|\bthe\s+(?:call|calls|talks?|"
                        r"conversation|meeting|mission|agreement|deal|visit|statement|pledge|election|partnership|trip|"
@@ -174,6 +175,11 @@ def _fill_ellipsis(question: str, last: Turn) -> str:
     if new_names and old_names:
         # "What about Somalia?": the last name of the previous question gives way to the new one
         i = base.rfind(old_names[-1])
+        if re.search(r"\bthe\s+$", base[:i], re.I):
+            fragment = re.sub(r"^the\s+", "", fragment, flags=re.I)
+        # "And the Trump call?" after "What did the Rubio call highlight?": only the name changes
+        if set(terms(fragment)) - set(terms(new_names[-1])) <= set(terms(base)):
+            fragment = new_names[-1]
         return base[:i] + fragment + base[i + len(old_names[-1]):]
     return f"{base.rstrip(' ?')} ({fragment})?"
 
@@ -185,20 +191,24 @@ def _resolve_references(question: str, last: Turn) -> str:
         return question
     out = question
     own_names = names_in(question)
-    # "he"/"she": one person, the answer's subject first
-    person = subjects[0]
-    group = " and ".join(subjects[:2]) if len(subjects) > 1 else subjects[0]
+    # a pronoun never stands for someone the question names itself ("Did he and Ruto talk…?")
+    own = {_last_term(n) for n in own_names}
+    others = [s for s in subjects if _last_term(s) not in own] or subjects
+    person = others[0]
+    # "did he bring it up with him?": the subject and the object are two people, the answer's first
+    has_subject = re.search(r"\b(?:he|she)\b", question, re.I)
+    objective = others[1] if has_subject and len(others) > 1 else person
+    group = " and ".join(others[:2])
 
     def swap(m: re.Match[str]) -> str:
-        word = m.group()
-        low = word.lower()
-        if low in _PERSONAL:
-            return person + _PERSONAL[low]
-        return group + _PLURAL[low]
+        low = m.group().lower()
+        if low in _PLURAL:
+            return group + _PLURAL[low]
+        return (objective if low == "him" else person) + _PERSONAL[low]
 
     out = re.sub(r"\b(?:he|him|his|she|hers|they|them|their|theirs)\b", swap, out, flags=re.I)
     out = re.sub(r"\bher\b(?=\s+[a-z])", lambda m: person + "'s", out)
-    out = re.sub(r"\bher\b", person, out)
+    out = re.sub(r"\bher\b", objective if has_subject else person, out)
     if out != question:
         return out
     definite = _DEFINITE.search(question)

@@ -73,3 +73,24 @@ def test_pairs_are_turns_too() -> None:
     assert as_turn(("Who?", "Him. [1]")) == Turn("Who?", "Him. [1]")
     assert as_turn(("Who?", None)).answer is None and as_turn(("Who?", "")).answer is None
     assert resolve("What did he say about Haiti?", [(TRUMP_CALL.question, TRUMP_CALL.answer)]).how == "reference"
+
+
+def test_a_subject_and_an_object_pronoun_are_two_people() -> None:
+    call = Turn("Who did Ruto speak with?", "Ruto spoke with Donald Trump. [1]", about=("Donald Trump", "Ruto"))
+    assert resolve("Did he bring up Haiti with him?", [call]).searched == "Did Donald Trump bring up Haiti with Ruto?"
+
+
+def test_a_pronoun_never_stands_for_a_name_the_question_gives() -> None:
+    talk = Turn("Who did Ruto brief?", "Ruto updated Trump and Secretary of State Blinken. [1]",
+                about=("Trump", "Secretary of State Blinken"))
+    assert resolve("Did he and Trump talk about money?", [talk]).searched == \
+        "Did Secretary of State Blinken and Trump talk about money?"
+
+
+def test_these_days_is_a_time_not_a_reference() -> None:
+    assert resolve("What is Blinken doing these days?", [RUBIO_TALK]).how == "alone"
+
+
+def test_an_ellipsis_that_repeats_the_previous_words_changes_only_the_name() -> None:
+    r = resolve("And the Trump call?", [Turn("What did the Rubio call highlight?", "Security. [1]")])
+    assert r.searched == "What did the Trump call highlight?"
