@@ -22,6 +22,8 @@ READERS = ("cross-encoder", "none")
 # the model, about three times the tokens (see README "Speed and scale")
 VECTORS = ("sentences", "full")
 DEFAULT_READER = "cross-encoder"
+# How many earlier turns of a conversation every front end keeps and the core reads for a follow-up.
+HISTORY_TURNS = 6
 
 
 def project_seeds() -> Path:
