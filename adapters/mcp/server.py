@@ -15,7 +15,7 @@ from qa.answering.answer import display_source
 from qa.bot import Bot
 from qa.config import HISTORY_TURNS, Settings
 from qa.errors import InputError, SourceError
-from qa.text.cleaning import MAX_QUESTION_CHARS
+from qa.text.cleaning import MAX_QUESTION_CHARS, clean_question
 
 ASK_DESCRIPTION = (
     "Answer a question from the indexed articles. The answer is a verbatim quote of the article sentence(s) "
@@ -35,6 +35,17 @@ class HistoryTurn(BaseModel):
 
     question: str = Field(max_length=MAX_QUESTION_CHARS)
     answer: str | None = None
+
+
+def _checked(text: str, name: str) -> str:
+    """`text` as the core will read it, or a ValueError in the words of this front end (an assistant passing an
+    argument, not a person at a command line)."""
+    cleaned = clean_question(text or "")
+    if not cleaned:
+        raise ValueError(f"`{name}` is empty: pass the user's question as `{name}`")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise ValueError(f"`{name}` is too long ({len(cleaned)} characters, at most {MAX_QUESTION_CHARS})")
+    return cleaned
 
 
 def history_of(turns: list[HistoryTurn] | None) -> list[Turn]:
@@ -70,7 +81,7 @@ def build_server(bot: Bot) -> Any:
     @server.tool(description=ASK_DESCRIPTION)
     def ask(question: str, k: int = 3, history: list[HistoryTurn] | None = None) -> dict[str, Any]:
         try:
-            answer = bot.ask(question, history=history_of(history), k=max(1, min(int(k), 10)))
+            answer = bot.ask(_checked(question, "question"), history=history_of(history), k=max(1, min(int(k), 10)))
         except InputError as exc:
             raise ValueError(str(exc)) from None
         return {**answer.to_json(), "asked_as": answer.asked_as}
@@ -78,7 +89,7 @@ def build_server(bot: Bot) -> Any:
     @server.tool(description=SEARCH_DESCRIPTION)
     def search(query: str, k: int = 5) -> dict[str, Any]:
         try:
-            found = bot.search(query, k=max(1, min(int(k), 20)))
+            found = bot.search(_checked(query, "query"), k=max(1, min(int(k), 20)))
         except InputError as exc:
             raise ValueError(str(exc)) from None
         return {"query": query, "passages": [{**c.to_json(), "id": c.source_id} for c in found]}

@@ -39,7 +39,8 @@ def test_an_assistant_lists_the_tools_asks_searches_and_reads_articles(seeds_ind
         listed = await session.list_resources()
         first = listed.resources[0]
         read = await session.read_resource(first.uri)
-        return {"tools": tools, "asked": asked, "followed": followed, "alone": alone, "outside": outside, "empty": empty, "found": found,
+        return {"tools": tools, "asked": asked, "followed": followed, "alone": alone, "outside": outside,
+                "empty": empty, "found": found,
                 "listed": listed, "read": read}
 
     got = asyncio.run(_session(seeds_index, tmp_path, work))
@@ -67,6 +68,7 @@ def test_an_assistant_lists_the_tools_asks_searches_and_reads_articles(seeds_ind
     assert got["outside"].structuredContent["abstained"] is True
     assert got["outside"].structuredContent["citations"] == []
     assert got["empty"].isError and "empty" in got["empty"].content[0].text.lower()
+    assert "qa ask" not in got["empty"].content[0].text  # advice for an assistant, not for a command line
     assert len(got["found"].structuredContent["passages"]) == 2
 
     assert len(got["listed"].resources) == 5
