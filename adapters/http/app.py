@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from adapters.common.conversation import Turn, kept, turn_from
 from adapters.common.overview import overview
+from adapters.common.view import web_json
 from adapters.http import errors
 from adapters.http.errors import documented
 from adapters.http.limits import LimitBody
@@ -76,7 +77,7 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
     def ask(body: AskRequest) -> dict[str, Any]:
         """The answer, exactly as `qa ask --json` gives it (`view: "web"` adds what the page shows)."""
         answer = bot.ask(body.question, history=history_of(body), k=body.k, mode=body.mode)
-        return answer.to_web() if body.view == "web" else answer.to_json()
+        return web_json(answer) if body.view == "web" else answer.to_json()
 
     @app.get("/api/search", dependencies=guarded, response_model=SearchResult,
              responses=documented(400, *auth, 405, 422, 500, 503))

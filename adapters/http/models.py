@@ -78,12 +78,16 @@ class Citation(_Out):
 
 
 class Card(Citation):
-    """A citation as the page shows it: with its article's id, its section and the quoted sentence's span."""
+    """A citation as the page shows it (`adapters.common.view`): with its article's id, its section, its
+    heading and location, and whether the answer quotes it, with the quoted sentence's span."""
 
     id: str = Field(description="the article's id, for GET /api/sources/{article_id}")
     section: str | None
+    heading: str = Field(description="the article's title, or its location when it has none")
+    location: str = Field(description="the file and where in it: `seeds/003_….txt, line 1`, `a.pdf, p. 2, line 4`")
+    quoted: bool = Field(description="the answer quotes this passage (its [n] is in the answer)")
     highlight: tuple[int, int] | None = Field(description="the quoted sentence's [start, end) within `text`; "
-                                                          "null when the passage is not quoted")
+                                                          "null when the answer does not quote the passage")
 
 
 class Answer(_Out):
@@ -104,6 +108,7 @@ class WebAnswer(_Out):
     citations: list[Card]
     nearest: list[Card] = Field(description="an abstention's nearest passages, not an answer")
     asked_as: str | None = Field(description="the question as understood from the conversation, if rewritten")
+    headline: str = Field(description="what the page shows first: the answer, or the abstention's sentence")
 
 
 class Passage(Citation):

@@ -37,18 +37,9 @@ async function api(path, options = {}) {
   return body;
 }
 
-function lines(c) {
-  return c.line_start === c.line_end ? "line " + c.line_start : "lines " + c.line_start + "–" + c.line_end;
-}
-
-function where(c) {
-  const source = c.source.split("#entry=")[0];
-  return c.page !== null && c.page !== undefined ? source + " p. " + c.page + ", " + lines(c) : source + ", " + lines(c);
-}
-
-function quote(c, quoted) {
+function quote(c) {
   const box = el("div", "quote");
-  const [start, end] = quoted && c.highlight ? c.highlight : [0, 0];
+  const [start, end] = c.highlight || [0, 0];  // only a passage the answer quotes has one
   box.append(document.createTextNode(c.text.slice(0, start)));
   if (end > start) box.append(el("mark", null, c.text.slice(start, end)));
   box.append(document.createTextNode(c.text.slice(end)));
@@ -59,22 +50,22 @@ function cardId(turn, n) { return "card-" + turn + "-" + n; }
 
 // A citation card: its heading (the article's title, or its file) opens the article; the feed entry's link
 // opens the entry. Only a citation the answer quotes has its sentence highlighted.
-function card(c, turn, quoted) {
+function card(c, turn) {
   const box = el("div", "card");
   box.id = cardId(turn, c.n);
   box.tabIndex = -1;  // the [n] links move focus here
   const open = el("button", "open");
   open.type = "button";
-  open.append(el("span", "n", "[" + c.n + "] "), document.createTextNode(c.title || where(c)));
+  open.append(el("span", "n", "[" + c.n + "] "), document.createTextNode(c.heading));
   open.addEventListener("click", () => openArticle(c));
   box.append(el("h3", "heading"));
   box.lastChild.append(open);
-  const meta = [c.title ? where(c) : null, c.date, c.section].filter(Boolean).join(" · ");
+  const meta = [c.heading !== c.location ? c.location : null, c.date, c.section].filter(Boolean).join(" · ");
   if (meta) box.append(el("div", "meta", meta));
   if (c.stale) box.append(el("div", "stale", "changed since indexed — run qa ingest"));
-  box.append(quote(c, quoted));
+  box.append(quote(c));
   if (c.also_in && c.also_in.length) box.append(el("div", "also", "also in: " + c.also_in.join(", ")));
-  if (c.url && /^https?:\/\//i.test(c.url)) {
+  if (c.url) {  // only a link a reader can follow (http, https) is sent
     const link = el("a", "entry", c.url);
     link.href = c.url;
     link.target = "_blank";
@@ -114,19 +105,18 @@ function showAnswer(turn, answer) {
   turns += 1;
   if (answer.asked_as) turn.append(el("div", "taken", "taken as: " + answer.asked_as));
   if (answer.abstained) {
-    turn.append(el("div", "answer abstain", "The articles do not answer this question."));
+    turn.append(el("div", "answer abstain", answer.headline));
     if (answer.nearest.length) {
       turn.append(el("div", "meta", "Nearest passages, not an answer:"));
       const cards = el("div", "cards");
-      answer.nearest.slice(0, 2).forEach((c) => cards.append(card(c, turns, false)));
+      answer.nearest.forEach((c) => cards.append(card(c, turns)));
       turn.append(cards);
     }
     return;
   }
-  const quoted = new Set([...answer.answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])));
   turn.append(answerText(answer.answer, turns, new Set(answer.citations.map((c) => c.n))));
   const cards = el("div", "cards");
-  answer.citations.forEach((c) => cards.append(card(c, turns, quoted.has(c.n))));
+  answer.citations.forEach((c) => cards.append(card(c, turns)));
   turn.append(cards);
 }
 
