@@ -6,95 +6,97 @@ import hmac
 import logging
 import uuid
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 
+from adapters.common.conversation import Turn, kept, turn_from
+from adapters.common.overview import overview
+from adapters.common.view import web_json
+from adapters.http import errors
+from adapters.http.errors import documented
 from adapters.http.limits import LimitBody
+from adapters.http.models import (
+    K_MAX,
+    K_MIN,
+    MAX_HISTORY_ANSWER_CHARS,
+    QUESTION_PATTERN,
+    QUESTION_RULE,
+    Answer,
+    Article,
+    AskRequest,
+    Health,
+    Mode,
+    Overview,
+    SearchResult,
+    Sources,
+    WebAnswer,
+    error_body,
+)
 from qa.answering.answer import display_source
 from qa.bot import Bot
+from qa.config import HISTORY_TURNS
 from qa.documents.feeds import feed_of
-from qa.errors import InputError, QAError, SourceError
+from qa.errors import SourceError
+from qa.text.cleaning import MAX_QUESTION_CHARS
 
 log = logging.getLogger("qa.serve")
 STATIC = resources.files("adapters.http") / "static"
 # The page loads nothing from elsewhere and runs no inline script: an article's text can never become code.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; frame-ancestors 'none'")
+DESCRIPTION = ("Answers quoted verbatim from your articles, cited to the line. Every error is an `Error` object "
+               "with its status; a request the schema accepts is answered.")
 
 
-class AskRequest(BaseModel):
-    question: str = Field(max_length=10_000)
-    k: int | None = Field(default=None, ge=1, le=50)
-    mode: Literal["hybrid", "dense", "lexical"] | None = None
-    history: list[tuple[str, str | None]] = Field(default_factory=list, max_length=20)
-    view: Literal["json", "web"] = "json"
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def history_of(body: AskRequest) -> list[Turn]:
+    """The conversation a request carries, as every front end hands it to the core."""
+    return kept(turn_from(question, answer) for question, answer in body.history)
 
 
 def create_app(bot: Bot, token: str | None = None) -> FastAPI:
-    """The ASGI app; with `token`, every /api request needs `Authorization: Bearer TOKEN`."""
+    """The ASGI app; with `token`, every /api request needs `Authorization: Bearer TOKEN` (and the schema says so)."""
     app = FastAPI(title="qa", summary="Answers quoted verbatim from your articles, cited to the line.",
-                  version="0.1.0", redoc_url=None)
+                  description=DESCRIPTION, version="0.1.0", redoc_url=None)
+    bearer = HTTPBearer(auto_error=False, description="the server's token (`qa serve --token`)")
 
-    def authorised(request: Request) -> None:
-        if token is None:
-            return
-        given = request.headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
+    def authorised(given: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:  # noqa: B008
+        if given is None or not hmac.compare_digest(given.credentials.encode(), (token or "").encode()):
             raise HTTPException(401, "missing or wrong bearer token")
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+    guarded = [Depends(authorised)] if token is not None else []
+    auth = (401,) if token is not None else ()
+    errors.install(app)
 
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        if first.get("type") == "json_invalid":
-            return _error(422, _not_json(exc.body, first))
-        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        return _error(422, f"{where or 'request'}: {first.get('msg', 'invalid')}")
-
-    @app.exception_handler(InputError)
-    async def bad_input(_request: Request, exc: InputError) -> JSONResponse:
-        return _error(400, str(exc))
-
-    @app.exception_handler(QAError)
-    async def unavailable(_request: Request, exc: QAError) -> JSONResponse:
-        log.error("qa serve: %s", exc)
-        return _error(503, str(exc))
-
-
-    @app.post("/api/ask", dependencies=[Depends(authorised)])
+    @app.post("/api/ask", dependencies=guarded, response_model=Answer | WebAnswer, response_model_exclude_unset=True,
+              responses=documented(400, *auth, 405, 413, 422, 500, 503))
     def ask(body: AskRequest) -> dict[str, Any]:
         """The answer, exactly as `qa ask --json` gives it (`view: "web"` adds what the page shows)."""
-        answer = bot.ask(body.question, history=list(body.history), k=body.k, mode=body.mode)
-        return answer.to_web() if body.view == "web" else answer.to_json()
+        answer = bot.ask(body.question, history=history_of(body), k=body.k, mode=body.mode)
+        return web_json(answer) if body.view == "web" else answer.to_json()
 
-    @app.get("/api/search", dependencies=[Depends(authorised)])
-    def search(q: str = Query(max_length=10_000), k: int = Query(5, ge=1, le=50),
-               mode: Literal["hybrid", "dense", "lexical"] | None = None) -> dict[str, Any]:
+    @app.get("/api/search", dependencies=guarded, response_model=SearchResult,
+             responses=documented(400, *auth, 405, 422, 500, 503))
+    def search(q: str = Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=QUESTION_PATTERN,
+                              description=QUESTION_RULE),
+               k: int = Query(5, ge=K_MIN, le=K_MAX), mode: Mode | None = None) -> dict[str, Any]:
         """The ranked passages for `q`, with no answer chosen."""
         found = bot.search(q, k=k, mode=mode)
         return {"query": q, "passages": [{**c.to_json(), "id": c.source_id} for c in found]}
 
-    @app.get("/api/sources", dependencies=[Depends(authorised)])
+    @app.get("/api/sources", dependencies=guarded, response_model=Sources,
+             responses=documented(*auth, 405, 500, 503))
     def sources() -> dict[str, Any]:
         """Every indexed article: its id, source, title, date and passages."""
         return {"sources": [{"id": i, "source": display_source(r.source), "title": r.title, "date": r.date, "passages": r.passages}
                             for i, r in bot.articles().items()]}
 
-    @app.get("/api/sources/{article_id}", dependencies=[Depends(authorised)])
+    @app.get("/api/sources/{article_id}", dependencies=guarded, response_model=Article,
+             responses=documented(*auth, 404, 405, 410, 422, 500, 503))
     def source(article_id: str) -> dict[str, Any]:
         """An indexed article as numbered lines, with its metadata; 404 for an id that is not indexed."""
         try:
@@ -111,7 +113,23 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
         return {"id": article_id, "source": display_source(record.source), "title": record.title, "date": record.date,
                 "stale": stale, "lines": [{"page": x.page, "n": x.number, "text": x.text} for x in lines]}
 
-    @app.get("/healthz")
+    @app.get("/api/overview", dependencies=guarded, response_model=Overview,
+             responses=documented(*auth, 405, 500, 503))
+    def about() -> dict[str, Any]:
+        """What the index holds (articles, their dates, example questions) and the limits of a question."""
+        def first_line(article_id: str) -> str | None:
+            try:
+                found = bot.article(article_id)
+            except SourceError:
+                return None
+            return next((x.text for x in found[1] if x.text.strip()), None) if found else None
+
+        seen = overview(bot.articles(), first_line)
+        return {"articles": seen.articles, "first_date": seen.first_date, "last_date": seen.last_date,
+                "examples": seen.examples, "question_chars": MAX_QUESTION_CHARS, "history_turns": HISTORY_TURNS,
+                "history_answer_chars": MAX_HISTORY_ANSWER_CHARS}
+
+    @app.get("/healthz", response_model=Health, responses=documented(405, 500, 503))
     def healthz() -> dict[str, Any]:
         """The index being answered from: generation, passages, model."""
         return {"status": "ok", **bot.status()}
@@ -141,21 +159,7 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
             log.error("qa serve: internal error %s on %s %s: %s: %s", error_id, request.method, request.url.path,
                       type(exc).__name__, " ".join(str(exc).split())[:200])
             log.debug("internal error %s in full", error_id, exc_info=exc)
-            return JSONResponse({"error": f"internal error (id {error_id})", "id": error_id}, status_code=500)
+            return JSONResponse(error_body(f"internal error (id {error_id})", error_id=error_id), status_code=500)
 
     app.add_middleware(LimitBody)
     return app
-
-
-def _not_json(body: Any, error: dict[str, Any]) -> str:
-    """`body is not JSON: expecting ',' delimiter at line 1 column 12`, from the decoder's error."""
-    loc = error.get("loc") or ()
-    pos = loc[-1] if loc and isinstance(loc[-1], int) else None
-    why = str((error.get("ctx") or {}).get("error") or "not valid JSON")
-    why = why[:1].lower() + why[1:]
-    if pos is None or not isinstance(body, (str, bytes)):
-        return f"body is not JSON: {why}"
-    text = body if isinstance(body, str) else body.decode("utf-8", "replace")
-    line = text.count("\n", 0, pos) + 1
-    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return f"body is not JSON: {why} at line {line} column {column}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MAX_BODY_BYTES = 64 * 1024
+# Over any request the schema accepts (`adapters.http.models`): a question and the earlier turns at their
+# longest, every character escaped as JSON's widest form (a surrogate pair, 12 bytes), is about 450 KB.
+MAX_BODY_BYTES = 512 * 1024
 
 Scope = dict[str, Any]
 

@@ -6,22 +6,51 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import BaseModel, Field
+
+from adapters.common.conversation import Turn, kept, turn_from
 from adapters.common.ingest_view import load_bot
 from adapters.common.safe import stderr_console
 from qa.answering.answer import display_source
 from qa.bot import Bot
-from qa.config import Settings
+from qa.config import HISTORY_TURNS, Settings
 from qa.errors import InputError, SourceError
+from qa.text.cleaning import MAX_QUESTION_CHARS, clean_question
 
 ASK_DESCRIPTION = (
     "Answer a question from the indexed articles. The answer is a verbatim quote of the article sentence(s) "
     "that answer it, each followed by its citation marker [n]; citations give the file, line range (and PDF "
     "page or feed link), title and date, and the other articles that carry the same statement. Quote the "
     "answer as given, with its citations. abstained=true means the articles do not contain the answer: say "
-    "so rather than answering from elsewhere.")
+    "so rather than answering from elsewhere. For a follow-up (\"When was that?\", \"And with Rubio?\"), pass "
+    f"the conversation's earlier turns as `history` (oldest first, at most {HISTORY_TURNS} are read): each "
+    "turn's question and the answer it got (null when abstained); `asked_as` says how the question was taken.")
 SEARCH_DESCRIPTION = (
     "Find the passages of the indexed articles that best match a query, ranked, each with its file, line "
     "range, title, date and text (verbatim). No answer is chosen: use `ask` for a cited answer.")
+
+
+class HistoryTurn(BaseModel):
+    """An earlier turn of the conversation: its question, and the answer it got (null when abstained)."""
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS)
+    answer: str | None = None
+
+
+def _checked(text: str, name: str) -> str:
+    """`text` as the core will read it, or a ValueError in the words of this front end (an assistant passing an
+    argument, not a person at a command line)."""
+    cleaned = clean_question(text or "")
+    if not cleaned:
+        raise ValueError(f"`{name}` is empty: pass the user's question as `{name}`")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise ValueError(f"`{name}` is too long ({len(cleaned)} characters, at most {MAX_QUESTION_CHARS})")
+    return cleaned
+
+
+def history_of(turns: list[HistoryTurn] | None) -> list[Turn]:
+    """The conversation an assistant sent, as every front end hands it to the core."""
+    return kept(turn_from(t.question, t.answer) for t in turns or [])
 
 
 class _OneLineReadFailure(logging.Filter):
@@ -50,17 +79,17 @@ def build_server(bot: Bot) -> Any:
                      "the line. An abstention means the answer is not in the articles.")
 
     @server.tool(description=ASK_DESCRIPTION)
-    def ask(question: str, k: int = 3) -> dict[str, Any]:
+    def ask(question: str, k: int = 3, history: list[HistoryTurn] | None = None) -> dict[str, Any]:
         try:
-            answer = bot.ask(question, k=max(1, min(int(k), 10)))
+            answer = bot.ask(_checked(question, "question"), history=history_of(history), k=max(1, min(int(k), 10)))
         except InputError as exc:
             raise ValueError(str(exc)) from None
-        return answer.to_json()
+        return {**answer.to_json(), "asked_as": answer.asked_as}
 
     @server.tool(description=SEARCH_DESCRIPTION)
     def search(query: str, k: int = 5) -> dict[str, Any]:
         try:
-            found = bot.search(query, k=max(1, min(int(k), 20)))
+            found = bot.search(_checked(query, "query"), k=max(1, min(int(k), 20)))
         except InputError as exc:
             raise ValueError(str(exc)) from None
         return {"query": query, "passages": [{**c.to_json(), "id": c.source_id} for c in found]}

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from adapters.common.conversation import Turn, kept, remember
 from adapters.common.ingest_view import print_report, progress_bar, slow_path_warning
 from adapters.common.render import citation_header, excerpt, plain_answer, render_answer
 from adapters.common.safe import safe_text, terminal_safe
@@ -48,7 +49,7 @@ class Chat:
         self.console = console
         self.err = err
         self.plain = plain
-        self.turns: list[tuple[str, str | None]] = []
+        self.turns: list[Turn] = []  # the conversation's last turns (adapters.common.conversation)
         self.last: Answer | None = None
         self.k = self.settings.k
         self.mode = self.settings.mode
@@ -126,14 +127,14 @@ class Chat:
             self.error(exc)
             return
         self.ready()
-        future = self._pool.submit(self.bot.ask, question, history=list(self.turns), k=self.k, mode=self.mode,
+        future = self._pool.submit(self.bot.ask, question, history=kept(self.turns), k=self.k, mode=self.mode,
                                    reader=self.reader)
         try:
             answer: Answer = self._wait(future)
         except QAError as exc:
             self.error(exc)
             return
-        self.turns.append((question, answer.answer))
+        self.turns = remember(self.turns, answer)
         self.last = answer
         if self.plain:
             if answer.asked_as:

@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from adapters.common.view import ABSTAINED, STALE, answer_view
 from qa.answering.answer import Answer, Citation
 from qa.answering.excerpt import EXCERPT_WIDTH
 from qa.answering.excerpt import excerpt as cut
@@ -25,7 +26,7 @@ SHOWN_CITATIONS = 3  # citations under an answer; the rest are behind "More sour
 CITATIONS_PER_MESSAGE = 20  # 2 blocks each, well under Slack's 50 blocks per message
 SENTENCE_LIMIT = 1500  # an answering sentence longer than this is shortened
 
-ABSTAIN_TEXT = "The articles do not answer this question."
+ABSTAIN_TEXT = ABSTAINED
 HELP_TEXT = ("Ask me a question about the articles and I will answer with the passages that support it, "
              "e.g. “Who did Ruto call in January 2025?”")
 
@@ -154,7 +155,7 @@ def citation_meta(c: Citation) -> str:
     if c.date:
         parts.append(escape(c.date))
     if c.stale:
-        parts.append("_changed since indexed — run qa ingest_")
+        parts.append(f"_{STALE}_")
     if c.url and _LINK.match(c.url):
         parts.append(f"<{c.url}|link>")
     if c.also_in:
@@ -267,19 +268,20 @@ def answer_blocks(answer: Answer, answer_id: str, *, header: str | None = None,
         blocks.append(_context(truncate(header, CONTEXT_LIMIT)))
     if answer.asked_as:
         blocks.append(_context(truncate("_Taken as:_ " + escape(_one_line(answer.asked_as)), CONTEXT_LIMIT)))
+    view = answer_view(answer)
     if answer.abstained:
         blocks.append(_section(ABSTAIN_TEXT))
-        if answer.nearest:
+        if view.nearest:
             blocks.append(_context("Nearest passages, which do not answer it:"))
-            for c in answer.nearest[:2]:
-                blocks.extend(citation_blocks(c, bold=False))
+            for near in view.nearest:
+                blocks.extend(citation_blocks(near.citation, bold=False))
     else:
         pieces = split_text(escape((answer.answer or "").strip()), SECTION_LIMIT) or [" "]
         blocks.extend(_section(p) for p in pieces[:10])
         if len(answer.reported_in) > 1:
             blocks.append(_context(f"Reported in {len(answer.reported_in)} articles."))
-        for c in answer.citations[:SHOWN_CITATIONS]:
-            blocks.extend(citation_blocks(c))
+        for cited in view.citations[:SHOWN_CITATIONS]:  # only a quoted sentence is in bold
+            blocks.extend(citation_blocks(cited.citation, bold=cited.quoted))
     value = feedback_value(answer_id, answer)
     buttons = [_button(":+1: Helpful", ACTION_HELPFUL, value), _button(":-1: Not helpful", ACTION_NOT_HELPFUL, value)]
     rest = len(answer.citations) - SHOWN_CITATIONS
@@ -293,16 +295,16 @@ def answer_blocks(answer: Answer, answer_id: str, *, header: str | None = None,
 
 def more_sources_messages(answer: Answer) -> list[tuple[list[dict[str, Any]], str]]:
     """The citations not shown under the answer, as one or more messages of (blocks, text)."""
-    rest = answer.citations[SHOWN_CITATIONS:]
+    rest = answer_view(answer).citations[SHOWN_CITATIONS:]
     out: list[tuple[list[dict[str, Any]], str]] = []
     for i in range(0, len(rest), CITATIONS_PER_MESSAGE):
         chunk = rest[i:i + CITATIONS_PER_MESSAGE]
         blocks: list[dict[str, Any]] = []
         if i == 0:
             blocks.append(_context(truncate("More sources for: " + escape(_one_line(answer.question)), CONTEXT_LIMIT)))
-        for c in chunk:
-            blocks.extend(citation_blocks(c))
-        names = ", ".join(f"[{c.n}] {escape(source_name(c.source))}" for c in chunk)
+        for cited in chunk:
+            blocks.extend(citation_blocks(cited.citation, bold=cited.quoted))
+        names = ", ".join(f"[{c.n}] {escape(source_name(c.citation.source))}" for c in chunk)
         out.append((blocks, truncate("More sources: " + names, FALLBACK_LIMIT)))
     return out
 

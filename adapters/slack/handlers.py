@@ -22,11 +22,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from adapters.common.conversation import Turn, kept, remember
 from adapters.slack import blocks as sb
 from adapters.slack.claims import Claims
 from adapters.slack.config import Access
 from adapters.slack.logs import _bolt_logger
-from adapters.slack.memory import HISTORY_TURNS, LRU, MAX_ANSWERS, MAX_SEEN, MAX_THREADS, Seen, Turn
+from adapters.slack.memory import LRU, MAX_ANSWERS, MAX_SEEN, MAX_THREADS, Seen
 from adapters.slack.replies import post_once
 from adapters.slack.webapi import SlackConnectionError, SlackUnreachable, api_failure, one_line, posting_client
 from qa.answering.answer import Answer
@@ -36,6 +37,12 @@ from qa.errors import QAError
 
 log = logging.getLogger("qa.slack")
 NOT_ENABLED = "I am not enabled here. Ask the people who run me where I answer."
+
+
+def _already_set() -> threading.Event:
+    done = threading.Event()
+    done.set()
+    return done
 
 
 def question_key(channel: str, ts: str) -> str:
@@ -48,8 +55,11 @@ class SlackQA:
 
     def __init__(self, bot: Bot, client: WebClient, *, signing_secret: str | None = None,
                  token_verification: bool = True, workers: int = 4, claims: Claims | None = None,
-                 access: Access | None = None) -> None:
+                 access: Access | None = None, loaded: threading.Event | None = None) -> None:
         self.bot = bot
+        # set once the model and the index are loaded: events are acknowledged before, and answered after
+        self.loaded = loaded if loaded is not None else _already_set()
+        self.load_failed = False
         self.claims = claims  # shared with the other replicas: the first to claim an event answers it
         self.access = access or Access()
         self.settings: Settings = bot.settings
@@ -288,7 +298,11 @@ class SlackQA:
         return answer_id
 
     def _ask(self, question: str, history: list[Turn] | None = None) -> Answer | str:
-        """The answer, or what to tell the user instead (escaped mrkdwn) when there is none."""
+        """The answer, or what to tell the user instead (escaped mrkdwn) when there is none. A question that
+        arrived while the bot was starting waits here until its model and index are loaded."""
+        self.loaded.wait()
+        if self.load_failed:
+            return "Sorry, I could not start; the details are in the bot's log."
         try:
             return self.bot.ask(question, history=history)
         except QAError as exc:
@@ -312,12 +326,11 @@ class SlackQA:
             post(*sb.notice(sb.escape(sb.HELP_TEXT)))
             return
         key = (channel, thread_ts)
-        answer = self._ask(question, list(self.history.get(key) or ()))
+        answer = self._ask(question, kept(self.history.get(key) or ()))
         if isinstance(answer, str):
             post(*sb.notice(answer))
             return
-        turn: Turn = (answer.asked_as or answer.question, answer.answer)
-        self.history.update(key, lambda: (), lambda turns: (turns + (turn,))[-HISTORY_TURNS:])
+        self.history.update(key, lambda: (), lambda turns: tuple(remember(turns, answer)))
         blocks, text = sb.answer_blocks(answer, self._remember(answer))
         post(blocks, text, unfurl_links=False, unfurl_media=False)
 

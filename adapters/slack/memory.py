@@ -7,7 +7,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-HISTORY_TURNS = 10  # turns remembered per thread
 MAX_THREADS = 2000  # threads remembered
 MAX_ANSWERS = 2000  # answers remembered for their buttons
 MAX_SEEN = 10000  # event ids remembered against double delivery
@@ -69,5 +68,3 @@ class Seen(LRU[Hashable, bool]):
                 self._data.popitem(last=False)
             return fresh
 
-
-Turn = tuple[str, str | None]

@@ -59,23 +59,41 @@ def run_slack(settings: Settings, http: bool = False, port: int = 3000, env: Map
     bot = Bot(settings)
     bot.check_index()  # a missing, damaged or mismatched index fails now, not at the first question
     # the credentials and the port are checked before the slow part: loading the model and the index
+    loaded = threading.Event()
     qa_app = SlackQA(bot, web_client(cfg.bot_token, cfg.api_url), signing_secret=cfg.signing_secret,
-                     claims=claims_for(settings), access=cfg.access)
+                     claims=claims_for(settings), access=cfg.access, loaded=loaded)
     server = serve_http(qa_app.app, "0.0.0.0", port, cfg.signing_secret) if http else None
+    serving: threading.Thread | None = None
     try:
-        load_bot(bot, console)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _interrupt)
         if server is not None:
+            # Slack allows 3 s for an acknowledgement: events are acknowledged from the moment the port is
+            # open, and those that arrive while the model loads are answered once it is loaded
+            serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                                       name="qa-slack-http", daemon=True)
+            serving.start()
+            console.print(f"Listening at http://0.0.0.0:{server.port}{EVENTS_PATH}; loading the model and the "
+                          "index (events are acknowledged now and answered once loaded)")
+        try:
+            load_bot(bot, console)
+        except BaseException:
+            qa_app.load_failed = True
+            raise
+        finally:
+            loaded.set()
+        if server is not None:
             console.print(f"Answering Slack at http://0.0.0.0:{server.port}{EVENTS_PATH} (the Request URL for "
                           "events, slash commands and interactivity); Ctrl+C to stop")
-            server.serve_forever(poll_interval=0.2)
+            threading.Event().wait()
         else:
             _serve_socket_mode(qa_app, cfg, console)
     except KeyboardInterrupt:
         console.print("stopping…")
     finally:
         if server is not None:
+            if serving is not None:
+                server.shutdown()
             server.server_close()
         qa_app.close()
     return 0

@@ -29,13 +29,18 @@ def test_an_assistant_lists_the_tools_asks_searches_and_reads_articles(seeds_ind
     async def work(session: Any) -> dict[str, Any]:
         tools = await session.list_tools()
         asked = await session.call_tool("ask", {"question": "Who did Ruto call in January 2025?", "k": 3})
+        first = asked.structuredContent
+        followed = await session.call_tool("ask", {"question": "What did they say about Haiti?", "history": [
+            {"question": first["question"], "answer": first["answer"]}]})
+        alone = await session.call_tool("ask", {"question": "What did they say about Haiti?"})
         outside = await session.call_tool("ask", {"question": "What is the boiling point of mercury?"})
         empty = await session.call_tool("ask", {"question": "   "})
         found = await session.call_tool("search", {"query": "Haiti mission", "k": 2})
         listed = await session.list_resources()
         first = listed.resources[0]
         read = await session.read_resource(first.uri)
-        return {"tools": tools, "asked": asked, "outside": outside, "empty": empty, "found": found,
+        return {"tools": tools, "asked": asked, "followed": followed, "alone": alone, "outside": outside,
+                "empty": empty, "found": found,
                 "listed": listed, "read": read}
 
     got = asyncio.run(_session(seeds_index, tmp_path, work))
@@ -51,10 +56,19 @@ def test_an_assistant_lists_the_tools_asks_searches_and_reads_articles(seeds_ind
     assert top["source"].startswith("seeds/003_") or top["source"].startswith("seeds/004_")
     assert isinstance(top["line_start"], int) and top["text"] in Path(ROOT, top["source"]).read_text(encoding="utf-8")
     assert json.loads(asked.content[0].text) == answer  # the same answer as text, for clients without structure
+    assert answer["asked_as"] is None
+
+    # a follow-up, with the conversation passed back: "they" are Ruto and Rubio, as in every other front end
+    assert "history" in tools["ask"].inputSchema["properties"]
+    followed = got["followed"].structuredContent
+    assert "Rubio" in followed["asked_as"] and followed["question"] == "What did they say about Haiti?"
+    assert all(c["source"].startswith(("seeds/003_", "seeds/004_")) for c in followed["citations"])
+    assert got["alone"].structuredContent["asked_as"] is None
 
     assert got["outside"].structuredContent["abstained"] is True
     assert got["outside"].structuredContent["citations"] == []
     assert got["empty"].isError and "empty" in got["empty"].content[0].text.lower()
+    assert "qa ask" not in got["empty"].content[0].text  # advice for an assistant, not for a command line
     assert len(got["found"].structuredContent["passages"]) == 2
 
     assert len(got["listed"].resources) == 5

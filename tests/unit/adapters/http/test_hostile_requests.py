@@ -44,9 +44,9 @@ def test_a_body_that_is_not_json_is_named_with_where_it_breaks(client: TestClien
     response = client.post("/api/ask", content=b'{"question": "x" "k": 3}',
                            headers={"Content-Type": "application/json"})
     assert response.status_code == 422
-    assert response.json() == {"error": "body is not JSON: expecting ',' delimiter at line 1 column 18"}
+    assert response.json() == {"error": "body is not JSON: expecting ',' delimiter at line 1 column 18", "field": "body"}
     response = client.post("/api/ask", content=b'{\n  "question":\n}', headers={"Content-Type": "application/json"})
-    assert response.json() == {"error": "body is not JSON: expecting value at line 3 column 1"}
+    assert response.json() == {"error": "body is not JSON: expecting value at line 3 column 1", "field": "body"}
 
 
 def test_a_bug_is_one_log_line_whose_id_the_json_error_repeats(bot: Bot, client: TestClient,
