@@ -3,23 +3,26 @@ place, so the REPL, Slack threads, the web page, `POST /api/ask` and MCP hand th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from qa.answering.answer import Answer
 from qa.config import HISTORY_TURNS
+from qa.question.conversation import Turn
 
-Turn = tuple[str, str | None]
-"""One earlier turn as the core reads it: the question as asked, and the answer's text (None: abstained)."""
+__all__ = ["Turn", "kept", "remember", "turn_from", "turn_of"]
 
 
 def turn_of(answer: Answer) -> Turn:
-    """The turn an answer adds to its conversation."""
-    return (answer.question, answer.answer)
+    """The turn an answer adds to its conversation: its question, its answer (None: abstained), how the question
+    was understood and what the answer named."""
+    return answer.turn()
 
 
-def turn_from(question: str, answer: str | None) -> Turn:
-    """A turn a client sent back (the page, `POST /api/ask`, MCP): its question and the answer it was given."""
-    return (question, answer)
+def turn_from(question: str, answer: str | None, asked_as: str | None = None,
+              about: Sequence[str] | None = None) -> Turn:
+    """A turn a client sent back (the page, `POST /api/ask`, MCP). A client that keeps only the question and
+    the answer loses nothing but precision: the core then reads what the turn was about from their texts."""
+    return Turn(question, answer, asked_as or None, tuple(about) if about is not None else None)
 
 
 def kept(turns: Iterable[Turn]) -> list[Turn]:

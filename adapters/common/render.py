@@ -7,6 +7,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from adapters.common.safe import safe_text, terminal_safe
+from adapters.common.view import answer_pieces
 from qa.answering.answer import Answer, Citation
 from qa.answering.excerpt import excerpt as cut
 from qa.documents.feeds import feed_of
@@ -81,7 +82,10 @@ def render_answer(answer: Answer, fold: int = FOLD) -> RenderableType:
             parts.append(Text("Nearest, but not an answer:", style="dim"))
             parts.append(render_citations(answer.nearest[:2], fold=160))
         return Group(*parts)
-    parts.append(safe_text(answer.answer or "", "bold"))
+    said = Text(style="bold")
+    for text, marked in answer_pieces(answer):  # the part that answers is underlined too
+        said.append_text(safe_text(text, "underline" if marked else ""))
+    parts.append(said)
     if len(answer.reported_in) > 1:
         parts.append(Text(f"Reported in {len(answer.reported_in)} articles.", style="magenta"))
     parts.append(Text(""))

@@ -76,6 +76,26 @@ class AnswerView:
         return self.answer.asked_as
 
 
+def answer_pieces(answer: Answer) -> list[tuple[str, bool]]:
+    """The answer's text in order, in pieces that join back to it, each marked True when it is the part of a
+    quote that answers (the name, place, time or number asked for): the part every front end emphasises."""
+    if answer.abstained or not answer.answer:
+        return []
+    pieces: list[tuple[str, bool]] = []
+    for i, q in enumerate(answer.quotes):
+        if i:
+            pieces.append((" ", False))
+        if q.answer_span:
+            start, end = q.answer_span
+            pieces += [(q.text[:start], False), (q.text[start:end], True), (q.text[end:], False)]
+        else:
+            pieces.append((q.text, False))
+        pieces.append((f" [{q.n}]", False))
+    if "".join(text for text, _ in pieces) != answer.answer:  # an answer not made of its quotes: nothing marked
+        return [(answer.answer, False)]
+    return [(text, marked) for text, marked in pieces if text]
+
+
 def quoted_numbers(answer: Answer) -> set[int]:
     """The citations the answer quotes: those whose `[n]` it carries."""
     return set() if answer.abstained else {int(n) for n in _MARKER.findall(answer.answer or "")}
@@ -90,7 +110,8 @@ def answer_view(answer: Answer) -> AnswerView:
 def web_json(answer: Answer) -> dict[str, Any]:
     """The page's JSON (`view: "web"`): the `--json` object, and for each card its article's id, section,
     heading, location, whether it is quoted and the quoted sentence's span (only then), the nearest passages of
-    an abstention, how the question was taken, and the headline (the answer, or the abstention's sentence)."""
+    an abstention, how the question was taken, what the answer named, the headline (the answer, or the
+    abstention's sentence) and the answer in pieces with the part that answers marked."""
     view = answer_view(answer)
 
     def card(c: CitationView) -> dict[str, Any]:
@@ -99,4 +120,6 @@ def web_json(answer: Answer) -> dict[str, Any]:
                 "highlight": list(c.highlight) if c.highlight else None, "url": c.link}
 
     return {**answer.to_json(), "citations": [card(c) for c in view.citations],
-            "nearest": [card(c) for c in view.nearest], "asked_as": view.taken_as, "headline": view.headline}
+            "nearest": [card(c) for c in view.nearest], "asked_as": view.taken_as, "about": list(answer.about),
+            "headline": view.headline,
+            "pieces": [{"text": text, "answer": marked} for text, marked in answer_pieces(answer)]}

@@ -55,7 +55,7 @@ DESCRIPTION = ("Answers quoted verbatim from your articles, cited to the line. E
 
 def history_of(body: AskRequest) -> list[Turn]:
     """The conversation a request carries, as every front end hands it to the core."""
-    return kept(turn_from(question, answer) for question, answer in body.history)
+    return kept(turn_from(*turn) for turn in body.history)
 
 
 def create_app(bot: Bot, token: str | None = None) -> FastAPI:

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 # Over any request the schema accepts (`adapters.http.models`): a question and the earlier turns at their
-# longest, every character escaped as JSON's widest form (a surrogate pair, 12 bytes), is about 450 KB.
-MAX_BODY_BYTES = 512 * 1024
+# longest, every character escaped as JSON's widest form (a surrogate pair, 12 bytes), is about 750 KB.
+MAX_BODY_BYTES = 1024 * 1024
 
 Scope = dict[str, Any]
 

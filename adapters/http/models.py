@@ -37,8 +37,14 @@ K = Annotated[int, Field(strict=True, ge=K_MIN, le=K_MAX), BeforeValidator(_whol
 Mode = Literal[MODES]  # type: ignore[valid-type]  # the core's modes, as an enum in the schema
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=QUESTION_PATTERN,
                                 description=QUESTION_RULE, examples=["Who did Ruto call in January 2025?"])]
-HistoryTurn = tuple[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)],
-                    Annotated[str | None, Field(max_length=MAX_HISTORY_ANSWER_CHARS)]]
+# How a question was understood is the question with names put in; what an answer named, a few names.
+MAX_ASKED_AS_CHARS = MAX_QUESTION_CHARS + 400
+MAX_ABOUT_NAMES, MAX_NAME_CHARS = 8, 200
+_Asked = Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]
+_Said = Annotated[str | None, Field(max_length=MAX_HISTORY_ANSWER_CHARS)]
+_AskedAs = Annotated[str | None, Field(max_length=MAX_ASKED_AS_CHARS)]
+_About = Annotated[list[Annotated[str, Field(max_length=MAX_NAME_CHARS)]], Field(max_length=MAX_ABOUT_NAMES)]
+HistoryTurn = tuple[_Asked, _Said] | tuple[_Asked, _Said, _AskedAs, _About]
 
 
 class AskRequest(BaseModel):
@@ -51,8 +57,9 @@ class AskRequest(BaseModel):
     mode: Mode | None = Field(default=None, description="retrieval mode (default: the server's)")
     history: list[HistoryTurn] = Field(
         default_factory=list, max_length=HISTORY_TURNS,
-        description=f"the conversation's earlier turns, oldest first, as [question, answer or null] (at most "
-                    f"{HISTORY_TURNS}, the number every front end keeps)")
+        description=f"the conversation's earlier turns, oldest first, each as [question, answer or null, asked_as, "
+                    f"about] from the `web` view's answer, or as [question, answer or null] (then what the turn was "
+                    f"about is read from its texts); at most {HISTORY_TURNS}, the number every front end keeps")
     view: Literal["json", "web"] = Field(default="json", description="`web` adds what the page shows")
 
 
@@ -90,6 +97,15 @@ class Card(Citation):
                                                           "null when the answer does not quote the passage")
 
 
+class Quote(_Out):
+    """One quoted sentence, verbatim, with its citation's number and the span that answers inside it."""
+
+    text: str
+    n: int = Field(description="the citation it is quoted from")
+    answer_span: tuple[int, int] | None = Field(description="[start, end) of the answer (a name, place, time or "
+                                                            "number) within `text`; null when none is marked")
+
+
 class Answer(_Out):
     """The answer, exactly as `qa ask --json` gives it."""
 
@@ -97,6 +113,15 @@ class Answer(_Out):
     answer: str | None = Field(description="the quoted sentence(s) with [n] markers; null when abstained")
     abstained: bool = Field(description="the articles do not answer the question")
     citations: list[Citation]
+    quotes: list[Quote] = Field(description="the quoted sentences, in the order of `answer`")
+    answer_spans: list[tuple[int, int] | None] = Field(description="each quote's `answer_span`, in order")
+
+
+class Piece(_Out):
+    """A piece of the answer's text; the pieces join back to `answer`."""
+
+    text: str
+    answer: bool = Field(description="this is the part of a quote that answers (a name, place, time or number)")
 
 
 class WebAnswer(_Out):
@@ -106,9 +131,14 @@ class WebAnswer(_Out):
     answer: str | None
     abstained: bool
     citations: list[Card]
+    quotes: list[Quote]
+    answer_spans: list[tuple[int, int] | None]
     nearest: list[Card] = Field(description="an abstention's nearest passages, not an answer")
     asked_as: str | None = Field(description="the question as understood from the conversation, if rewritten")
+    about: list[str] = Field(description="what the answer named as the answer (a who question's person), for the "
+                                         "turn a follow-up sends back")
     headline: str = Field(description="what the page shows first: the answer, or the abstention's sentence")
+    pieces: list[Piece] = Field(description="the answer in pieces, the part that answers marked (empty when abstained)")
 
 
 class Passage(Citation):

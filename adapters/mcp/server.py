@@ -24,17 +24,21 @@ ASK_DESCRIPTION = (
     "answer as given, with its citations. abstained=true means the articles do not contain the answer: say "
     "so rather than answering from elsewhere. For a follow-up (\"When was that?\", \"And with Rubio?\"), pass "
     f"the conversation's earlier turns as `history` (oldest first, at most {HISTORY_TURNS} are read): each "
-    "turn's question and the answer it got (null when abstained); `asked_as` says how the question was taken.")
+    "turn's question, the answer it got (null when abstained), and its `asked_as` (how the question was taken) "
+    "and `about` (what the answer named) as `ask` returned them.")
 SEARCH_DESCRIPTION = (
     "Find the passages of the indexed articles that best match a query, ranked, each with its file, line "
     "range, title, date and text (verbatim). No answer is chosen: use `ask` for a cited answer.")
 
 
 class HistoryTurn(BaseModel):
-    """An earlier turn of the conversation: its question, and the answer it got (null when abstained)."""
+    """An earlier turn of the conversation: its question, the answer it got (null when abstained), and how
+    `ask` took the question and what its answer named, as `ask` returned them."""
 
     question: str = Field(max_length=MAX_QUESTION_CHARS)
     answer: str | None = None
+    asked_as: str | None = None
+    about: list[str] | None = None
 
 
 def _checked(text: str, name: str) -> str:
@@ -50,7 +54,7 @@ def _checked(text: str, name: str) -> str:
 
 def history_of(turns: list[HistoryTurn] | None) -> list[Turn]:
     """The conversation an assistant sent, as every front end hands it to the core."""
-    return kept(turn_from(t.question, t.answer) for t in turns or [])
+    return kept(turn_from(t.question, t.answer, t.asked_as, t.about) for t in turns or [])
 
 
 class _OneLineReadFailure(logging.Filter):
@@ -84,7 +88,7 @@ def build_server(bot: Bot) -> Any:
             answer = bot.ask(_checked(question, "question"), history=history_of(history), k=max(1, min(int(k), 10)))
         except InputError as exc:
             raise ValueError(str(exc)) from None
-        return {**answer.to_json(), "asked_as": answer.asked_as}
+        return {**answer.to_json(), "asked_as": answer.asked_as, "about": list(answer.about)}
 
     @server.tool(description=SEARCH_DESCRIPTION)
     def search(query: str, k: int = 5) -> dict[str, Any]:

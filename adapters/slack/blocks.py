@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from adapters.common.view import ABSTAINED, STALE, answer_view
+from adapters.common.view import ABSTAINED, STALE, answer_pieces, answer_view
 from qa.answering.answer import Answer, Citation
 from qa.answering.excerpt import EXCERPT_WIDTH
 from qa.answering.excerpt import excerpt as cut
@@ -276,7 +276,9 @@ def answer_blocks(answer: Answer, answer_id: str, *, header: str | None = None,
             for near in view.nearest:
                 blocks.extend(citation_blocks(near.citation, bold=False))
     else:
-        pieces = split_text(escape((answer.answer or "").strip()), SECTION_LIMIT) or [" "]
+        # the part that answers in bold
+        said = "".join(f"*{escape(text)}*" if marked else escape(text) for text, marked in answer_pieces(answer))
+        pieces = split_text(said.strip(), SECTION_LIMIT) or [" "]
         blocks.extend(_section(p) for p in pieces[:10])
         if len(answer.reported_in) > 1:
             blocks.append(_context(f"Reported in {len(answer.reported_in)} articles."))

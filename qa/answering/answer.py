@@ -90,15 +90,6 @@ class Answer:
         first = self.citations[0]
         return [first.source, *first.also_in]
 
-    def to_web(self) -> dict[str, Any]:
-        """The web page's view: the `--json` object, plus each citation's article id, section and the span of
-        the answering sentence in its text, and the nearest passages of an abstention."""
-        def card(c: Citation) -> dict[str, Any]:
-            return {**c.to_json(), "id": c.source_id, "section": c.section,
-                    "highlight": list(c.highlight) if c.highlight else None}
-        return {**self.to_json(), "citations": [card(c) for c in self.citations],
-                "nearest": [card(c) for c in self.nearest], "asked_as": self.asked_as}
-
     def to_json(self) -> dict[str, Any]:
         """The `--json` contract: exactly question, answer, abstained, citations, quotes and answer_spans."""
         return {

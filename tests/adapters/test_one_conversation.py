@@ -84,7 +84,7 @@ def _http(bot: Bot) -> None:
     for question in DIALOGUE:  # as the page does: each answer's turn, its text cut, the last HISTORY_TURNS
         answer = client.post("/api/ask", json={"question": question, "history": history, "view": "web"}).json()
         said = None if answer["answer"] is None else answer["answer"][:MAX_HISTORY_ANSWER_CHARS]
-        history = (history + [[answer["question"], said]])[-HISTORY_TURNS:]
+        history = (history + [[answer["question"], said, answer["asked_as"], answer["about"]]])[-HISTORY_TURNS:]
 
 
 def _slack(bot: Bot) -> None:
@@ -109,7 +109,7 @@ def test_the_same_dialogue_gets_the_same_turns_and_answers_in_every_front_end(
         # each turn handed on is the one the previous answers make, as adapters.common.conversation makes it
         expected: list[Any] = []
         for _, history, answer in calls:
-            assert [tuple(t) for t in history] == expected, name
+            assert list(history) == expected, name
             expected = remember(expected, answer)
     said = {name: [(a.answer, a.asked_as, a.abstained) for _, _, a in calls] for name, calls in runs.items()}
     assert said["repl"] == said["http"] == said["slack"]

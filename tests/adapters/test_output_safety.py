@@ -174,5 +174,5 @@ def test_the_piped_chat_prints_no_control_characters(evil: dict[str, object], tm
     assert_nothing_escapes(proc.stdout + proc.stderr)
     out = proc.stdout.decode()
     assert out.count(SHOWN) == 2  # in the answer and in /sources 1
-    assert SHOWN_LINK in out and "(taken as: What did they say about it? (" in out
+    assert SHOWN_LINK in out and "(taken as: What did Loiyangalani say about it?)" in out
     assert "unknown command /nope␛]0;pwned␇" in proc.stderr.decode()

@@ -77,9 +77,17 @@ function card(c, turn) {
   return box;
 }
 
-// The answer's text, with each [n] a link to its card.
-function answerText(text, turn, numbers) {
+// The answer's text, with the part that answers in bold and each [n] a link to its card.
+function answerText(pieces, turn, numbers) {
   const box = el("div", "answer");
+  for (const piece of pieces) {
+    if (piece.answer) box.append(el("strong", "span", piece.text));
+    else markers(box, piece.text, turn, numbers);
+  }
+  return box;
+}
+
+function markers(box, text, turn, numbers) {
   const parts = text.split(/(\[\d+\])/);
   for (const part of parts) {
     const m = /^\[(\d+)\]$/.exec(part);
@@ -114,7 +122,7 @@ function showAnswer(turn, answer) {
     }
     return;
   }
-  turn.append(answerText(answer.answer, turns, new Set(answer.citations.map((c) => c.n))));
+  turn.append(answerText(answer.pieces, turns, new Set(answer.citations.map((c) => c.n))));
   const cards = el("div", "cards");
   answer.citations.forEach((c) => cards.append(card(c, turns)));
   turn.append(cards);
@@ -146,7 +154,7 @@ async function ask(event, given) {
     waiting.remove();
     showAnswer(turn, answer);
     const said = answer.answer === null ? null : answer.answer.slice(0, limits.history_answer_chars);
-    history.push([answer.question, said]);
+    history.push([answer.question, said, answer.asked_as, answer.about]);
     history = history.slice(-limits.history_turns);
   } catch (error) {
     waiting.remove();

@@ -16,7 +16,13 @@ from fastapi.testclient import TestClient
 
 from adapters.http.app import create_app
 from adapters.http.limits import MAX_BODY_BYTES
-from adapters.http.models import MAX_HISTORY_ANSWER_CHARS, AskRequest
+from adapters.http.models import (
+    MAX_ABOUT_NAMES,
+    MAX_ASKED_AS_CHARS,
+    MAX_HISTORY_ANSWER_CHARS,
+    MAX_NAME_CHARS,
+    AskRequest,
+)
 from qa.bot import Bot
 from qa.config import HISTORY_TURNS, MODES, resolve
 from qa.index.local import ingest_paths
@@ -99,7 +105,8 @@ def test_a_token_is_in_the_schema_and_a_405_names_the_allowed_methods(bot: Bot) 
 def test_the_largest_request_the_schema_accepts_fits_the_body_limit() -> None:
     widest = "\U0001f600"  # escaped by JSON as a surrogate pair: 12 bytes for one character
     body = {"question": widest * MAX_QUESTION_CHARS, "k": 50, "mode": MODES[0], "view": "json",
-            "history": [[widest * MAX_QUESTION_CHARS, widest * MAX_HISTORY_ANSWER_CHARS]] * HISTORY_TURNS}
+            "history": [[widest * MAX_QUESTION_CHARS, widest * MAX_HISTORY_ANSWER_CHARS,
+                         widest * MAX_ASKED_AS_CHARS, [widest * MAX_NAME_CHARS] * MAX_ABOUT_NAMES]] * HISTORY_TURNS}
     AskRequest.model_validate(body)
     assert len(json.dumps(body, indent=1).encode()) < MAX_BODY_BYTES
 

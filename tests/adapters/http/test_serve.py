@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from adapters.http.limits import MAX_BODY_BYTES
 from qa.config import MODES
 from tests.support.paths import ROOT
 from tests.support.serve_process import Serving, request
@@ -108,9 +109,9 @@ def test_malformed_json_wrong_methods_and_unknown_paths_are_json_errors(served: 
     assert status == 404 and set(out) == {"error"}
 
 
-def test_bodies_over_512_kb_are_refused_with_413(served: str) -> None:
-    big = json.dumps({"question": QUESTION, "padding": "x" * (512 * 1024)}).encode()
-    assert 512 * 1024 < len(big) < 513 * 1024
+def test_bodies_over_the_limit_are_refused_with_413(served: str) -> None:
+    big = json.dumps({"question": QUESTION, "padding": "x" * MAX_BODY_BYTES}).encode()
+    assert MAX_BODY_BYTES < len(big) < MAX_BODY_BYTES + 1024
     where = urlparse(served)
     # a Content-Length over the limit is refused before the body is read
     conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
@@ -119,7 +120,7 @@ def test_bodies_over_512_kb_are_refused_with_413(served: str) -> None:
     conn.putheader("Content-Length", str(len(big)))
     conn.endheaders()
     response = conn.getresponse()
-    assert response.status == 413 and "512 KB" in json.loads(response.read())["error"]
+    assert response.status == 413 and f"{MAX_BODY_BYTES // 1024} KB" in json.loads(response.read())["error"]
     conn.close()
     # the same body sent in chunks, with no Content-Length to trust
     conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30)

@@ -374,7 +374,8 @@ def test_user_text_echoed_back_cannot_ping_or_link(slack: Slack, qa_app: SlackQA
     slack.mention(f"What did they say about Haiti? {TYPED}", channel="C15", thread_ts=ts)
     [_, follow] = api.wait_for("chat.postMessage", in_channel("C15", ts), count=2)
     [taken] = [t for t in context_texts(follow) if t.startswith("_Taken as:_")]
-    assert taken.startswith(f"_Taken as:_ What did they say about Haiti? {ECHOED} (") and "Rubio" in taken
+    assert taken.startswith("_Taken as:_ What did ") and "Marco Rubio and Ruto say about Haiti?" in taken
+    assert taken.endswith(ECHOED)
     assert_inert(follow)
 
 

@@ -4,10 +4,13 @@ reader can follow; the page's JSON and Slack's blocks are made from it, and the 
 
 from __future__ import annotations
 
-from adapters.common.view import ABSTAINED, NEAREST_SHOWN, answer_view, web_json
+from rich.text import Text
+
+from adapters.common.render import render_answer
+from adapters.common.view import ABSTAINED, NEAREST_SHOWN, answer_pieces, answer_view, web_json
 from adapters.http.models import WebAnswer
 from adapters.slack import blocks as sb
-from qa.answering.answer import Answer, Citation
+from qa.answering.answer import Answer, Citation, Quote
 
 
 def _cited(n: int, title: str | None = None, url: str | None = None, page: int | None = None) -> Citation:
@@ -43,3 +46,28 @@ def test_an_abstention_says_so_once_and_shows_its_nearest_passages_plain() -> No
     page = web_json(answer)
     WebAnswer.model_validate(page)
     assert page["headline"] == ABSTAINED and len(page["nearest"]) == NEAREST_SHOWN
+
+
+def test_the_part_that_answers_is_marked_in_every_front_end() -> None:
+    first, second = "Ruto spoke with Rubio on Monday, January 27.", "The call covered Haiti."
+    answer = Answer("When did Ruto speak with Rubio?", f"{first} [1] {second} [2]", False, [_cited(1), _cited(2)],
+                    quotes=[Quote(first, 1, (first.index("Monday"), len(first) - 1)), Quote(second, 2)])
+    pieces = answer_pieces(answer)
+    assert "".join(text for text, _ in pieces) == answer.answer
+    assert [text for text, marked in pieces if marked] == ["Monday, January 27"]
+    page = web_json(answer)
+    WebAnswer.model_validate(page)
+    assert [p["text"] for p in page["pieces"] if p["answer"]] == ["Monday, January 27"]
+    blocks, _ = sb.answer_blocks(answer, "a1")
+    said = " ".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert "*Monday, January 27*" in said
+    terminal = render_answer(answer)
+    marked = [span for part in terminal.renderables if isinstance(part, Text) for span in part.spans
+              if "underline" in str(span.style)]
+    assert [str(terminal.renderables[0])[s.start:s.end] for s in marked] == ["Monday, January 27"]
+
+
+def test_an_answer_not_made_of_its_quotes_marks_nothing() -> None:
+    answer = Answer("Who?", "Edited text [1]", False, [_cited(1)], quotes=[Quote("Other text", 1, (0, 5))])
+    assert answer_pieces(answer) == [("Edited text [1]", False)]
+    assert answer_pieces(Answer("Why?", None, True)) == []
