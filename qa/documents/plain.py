@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from qa.documents.dateline import stated_date
 from qa.documents.model import Block, Document, word_count
 from qa.text.lines import split_lines
 
@@ -100,7 +101,8 @@ def _unmark_blocks(blocks: list[Block], raw: dict[int, tuple[str, list[int]]]) -
 def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
     """Parse a plain-text (or Markdown) article in the news format the seeds use.
 
-    An optional first line `date YYYY-MM-DD ...` gives the date (the rest of that line is text).
+    An optional first line `date YYYY-MM-DD ...` gives the date (the rest of that line is text); without it,
+    the date a dateline or byline near the top states (`qa.documents.dateline`).
     The first heading-like line before the body is the title; later ones are section headings.
     Captions, summary-box labels and "Read also" link lists are dropped.
     """
@@ -189,4 +191,6 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
         previous_line = content
     if markdown:
         doc.blocks = _unmark_blocks(doc.blocks, md_source)
+    if doc.date is None:
+        doc.date = stated_date(lines)
     return doc
