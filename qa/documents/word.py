@@ -13,7 +13,7 @@ from typing import Any
 from qa.documents.dateline import stated_date
 from qa.documents.files import MAX_READ_SECONDS, MAX_TEXT_CHARS, megabytes
 from qa.documents.model import Block, Document
-from qa.documents.plain import CAPTION
+from qa.documents.plain import CAPTION, SUMMARY_BOX
 from qa.errors import SourceError
 
 # A .docx is a zip of XML parts that python-docx unpacks whole, so its size on disk says little: these bound
@@ -140,6 +140,6 @@ def load_docx(path: Path, data: bytes, source: str) -> Document:
             doc.title = doc.title or text
         elif style.startswith("heading"):
             section = text
-        elif style != "caption" and not CAPTION.match(text):
+        elif style != "caption" and not CAPTION.match(text) and not SUMMARY_BOX.match(text):
             doc.blocks.append(Block(text, number, number, start, start + len(text), section))
     return doc

@@ -163,3 +163,21 @@ def test_a_dateline_or_byline_gives_the_date_and_a_sentence_that_mentions_one_do
     from qa.documents import parse_text
 
     assert parse_text("a.txt", f"Kenya and the US resume talks\n\n{line}\n\nThe talks went on.\n").date == day
+
+
+def test_a_summary_box_is_dropped_with_its_label() -> None:
+    """"In a hurry? Here's a quick summary…" and the list under it, or an "Editor's Review" and the one paragraph
+    under it, repeat the article in short: neither is article text (the seeds 002 and 004 open with one each)."""
+    from qa.documents import load_file, parse_text
+    from tests.support.paths import SEEDS
+
+    hurry = load_file(next(SEEDS.glob("002_*.txt")))
+    assert min(b.line_start for b in hurry.blocks) == 4  # lines 1-3: the label and its two bullets
+    review = load_file(next(SEEDS.glob("004_*.txt")))
+    assert min(b.line_start for b in review.blocks) == 5  # lines 1-3: the label, a blank line, its paragraph
+    text = ("Kenya and the US resume talks\n\nKey takeaways\n- Talks resume.\n- A deal is near.\n\n"
+            "The talks resumed in Nairobi on Monday.\n\nKey takeaways from the summit were listed by the "
+            "ministry in a long statement on Tuesday.\n")
+    assert [b.text for b in parse_text("a.txt", text).blocks] == [
+        "The talks resumed in Nairobi on Monday.",
+        "Key takeaways from the summit were listed by the ministry in a long statement on Tuesday."]
