@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.answering.answer import Answer, Citation
 from qa.answering.answerer import Answerer
-from qa.config import Settings
+from qa.config import Settings, check_history, check_k, check_mode, check_reader
 from qa.documents.feeds import feed_of
 from qa.documents.freshness import Freshness
 from qa.documents.view import ArticleLine, article_text, source_id
@@ -186,8 +186,10 @@ class Bot:
                 held.close_if_done()
 
     def search(self, text: str, k: int | None = None, mode: str | None = None) -> list[Citation]:
-        """The best passages for `text`, ranked, each as a citation (see `Answerer.search`)."""
+        """The best passages for `text`, ranked, each as a citation (see `Answerer.search`). InputError for a bad
+        question, `k` or `mode` (see `qa.config`)."""
         q = check_question(text)
+        k, mode = check_k(k) if k is not None else None, check_mode(mode) if mode is not None else None
         with self._generation() as held:
             found = held.answerer.search(q, k=k or self.settings.k, mode=mode or self.settings.mode)
             self._recheck_stale(held, found)
@@ -231,9 +233,14 @@ class Bot:
 
     def ask(self, question: str, history: list[tuple[str, str | None]] | None = None,
             k: int | None = None, mode: str | None = None, reader: str | None = None) -> Answer:
-        """Answer a question; `history` holds earlier (question, answer) turns of the same conversation, and
-        `reader` ("cross-encoder" or "none") overrides the settings' reader for this question."""
+        """Answer a question; `history` holds earlier (question, answer) turns of the same conversation (the last
+        `qa.config.HISTORY_TURNS` are read), and `reader` ("cross-encoder" or "none") overrides the settings'
+        reader for this question. InputError for a bad question, `k`, `mode`, `reader` or `history`: each is
+        checked here against the limits of `qa.config`, never quietly changed."""
         q = check_question(question)
+        k, mode = check_k(k) if k is not None else None, check_mode(mode) if mode is not None else None
+        reader = check_reader(reader) if reader is not None else None
+        history = check_history(history)
         with self._generation() as held:
             answer = self._ask(held.answerer, q, history, k, mode, reader)
             self._recheck_stale(held, answer.citations + answer.nearest)

@@ -140,13 +140,11 @@ def check_compatible(built: IndexInfo | None, embedder: Embedder, where: str) ->
     if built is None:
         return
     if built.model != embedder.name:
-        raise ModelMismatchError(
-            f"{where} was built with model {built.model!r}, not {embedder.name!r}: "
-            "use --rebuild to re-embed everything with the new model, or another index")
+        raise ModelMismatchError(f"{where} was built with model {built.model!r}, not {embedder.name!r}",
+                                 built_model=built.model, asked=embedder.name)
     if vector_kind(built.backend) != vector_kind(backend_of(embedder)):
-        raise ModelMismatchError(
-            f"{where} was built with the {built.backend} backend, not {backend_of(embedder)}: "
-            f"use --rebuild to re-embed everything, or --backend {built.backend}")
+        raise ModelMismatchError(f"{where} was built with the {built.backend} backend, not {backend_of(embedder)}",
+                                 built_backend=built.backend, asked=backend_of(embedder))
 
 
 def ingest_documents(

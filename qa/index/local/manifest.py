@@ -60,7 +60,7 @@ def read_manifest(index_dir: Path) -> dict:
     try:
         name = _pointer(index_dir)
     except FileNotFoundError:
-        raise IndexMissingError(f"no index at {index_dir}: run `qa ingest PATH` first") from None
+        raise IndexMissingError(f"no index at {index_dir}", index=str(index_dir)) from None
     if name.startswith("gen-"):
         raise damaged(index_dir, "it was written by an older version of qa")
     if not name.startswith("manifest-") or not name.endswith(".json") or "/" in name or any(c.isspace() for c in name):

@@ -46,10 +46,8 @@ def open_index(index_dir: Path, model: str | None = None) -> IndexData:
         except (KeyError, TypeError, AttributeError) as exc:
             raise damaged(index_dir, f"manifest lacks {exc}") from None
         if model is not None and manifest["model"] != model:
-            raise ModelMismatchError(
-                f"index at {index_dir} was built with model {manifest['model']!r}, not {model!r}: "
-                f"re-ingest with --model {model} into a new --index, or use --model {manifest['model']}"
-            )
+            raise ModelMismatchError(f"the index at {index_dir} was built with model {manifest['model']!r}, not {model!r}",
+                                     index=str(index_dir), built_model=manifest["model"], asked=model)
         try:
             docs = {d["source"]: DocumentRecord(**d) for d in manifest["documents"]}
             return IndexData(manifest["model"], int(manifest["dim"]), docs, segments, path=index_dir,

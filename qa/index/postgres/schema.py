@@ -28,12 +28,12 @@ def read_meta(conn: psycopg.Connection[Any], where: str) -> Meta:
     except psycopg.errors.UndefinedColumn:
         row = None
     if row is None:
-        raise IndexCorruptError(f"{where} has an unreadable qa_schema table: re-ingest with --rebuild")
+        raise IndexCorruptError(f"{where} has an unreadable qa_schema table", store=where)
     meta = Meta(int(row[0]), str(row[1]), int(row[2]), str(row[3]))
     if meta.version > SCHEMA_VERSION or meta.version < 1:
         raise IndexCorruptError(
             f"{where} has store schema version {meta.version}, this qa knows version {SCHEMA_VERSION}: "
-            "upgrade qa, or use another database or schema for this one")
+            "upgrade qa, or use another database or schema for this one", fix="upgrade", store=where)
     return meta
 
 
@@ -123,5 +123,5 @@ def read_generation(run: Any, where: str) -> str:
     except psycopg.errors.UndefinedColumn:
         return "0"
     if row is None:
-        raise IndexCorruptError(f"{where} has an unreadable qa_schema table: re-ingest with --rebuild")
+        raise IndexCorruptError(f"{where} has an unreadable qa_schema table", store=where)
     return str(row[0])
