@@ -117,8 +117,21 @@ class Bot:
         return report
 
     def reindex(self, progress: Progress | None = None) -> IngestReport:
-        """Re-ingest the configured corpus (only what changed is embedded)."""
-        return self.ingest([self.settings.corpus], progress=progress)
+        """Re-ingest the files and folders the index was built from, as its ingests recorded them (only what
+        changed is embedded); on a first run (see `needs_first_build`), build it from the corpus. Nothing else
+        enters the index. IndexMissingError when there is no index; SourceError when it records nothing (it
+        was built before what it was built from was recorded)."""
+        if self.needs_first_build():
+            return self.ingest([self.settings.corpus], progress=progress)
+        store = self.target.open()
+        try:
+            paths = store.paths()
+        finally:
+            store.close()
+        if not paths:
+            raise SourceError(f"the {self.target.where} does not record what it was built from "
+                              "(it was built before this was recorded): ingest its files and folders again")
+        return self.ingest([Path(p) for p in paths], progress=progress)
 
     def open_store(self) -> ReadStore:
         """The configured index opened for questions: IndexMissingError when there is none yet."""

@@ -32,7 +32,7 @@ def _usage_lines(settings: config.Settings, k: int, mode: str, reader: str) -> l
         ("/mode M", f"retrieval: {', '.join(config.MODES)} (now {mode})"),
         ("/reader R", f"who picks the quoted sentence: {', '.join(config.READERS)} (now {reader})"),
         ("/reset", "forget the conversation; the next question stands alone"),
-        ("/reindex", f"re-read {settings.corpus}, embedding only what changed"),
+        ("/reindex", "re-read the files and folders the index was built from, embedding only what changed"),
         ("/help", "this list"),
         ("/quit", "leave (Ctrl-D does too)"),
     ]

@@ -245,3 +245,25 @@ def test_the_documents_remember_title_date_and_hash(target: IndexTarget, tiny: T
     first = docs[str(SEEDS / "000_c1dbf43db722519f.txt")]
     assert first.date == "2024-11-09" and first.title and first.title.startswith("5 issues")
     assert json.dumps([len(r.content_hash) for r in docs.values()]) == json.dumps([64] * 5)
+
+
+def test_an_index_records_what_it_was_built_from_and_a_rebuild_replaces_it(target: IndexTarget, tiny: TinyEmbedder,
+                                                                          tmp_path: Path) -> None:
+    """Each ingest adds the files and folders it read to what the index records (`qa repl`'s /reindex reads
+    them again); one that adds a path but changes no document records it too; a rebuild records its own alone."""
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(next(SEEDS.glob("000_*.txt")), more / "copy.txt")
+    def recorded() -> list[str]:
+        store = read(target)
+        try:
+            return store.paths()
+        finally:
+            store.close()
+
+    ingest_paths([SEEDS], target, tiny)
+    assert recorded() == [str(SEEDS)]
+    ingest_paths([SEEDS / "001_3f7c58d4eaf15709.txt"], target, tiny)  # nothing changes but the record
+    assert recorded() == [str(SEEDS), str(SEEDS / "001_3f7c58d4eaf15709.txt")]
+    ingest_paths([more], target, tiny, rebuild=True)
+    assert recorded() == [str(more)]

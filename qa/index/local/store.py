@@ -50,8 +50,10 @@ def open_index(index_dir: Path, model: str | None = None) -> IndexData:
                                      index=str(index_dir), built_model=manifest["model"], asked=model)
         try:
             docs = {d["source"]: DocumentRecord(**d) for d in manifest["documents"]}
-            return IndexData(manifest["model"], int(manifest["dim"]), docs, segments, path=index_dir,
+            data = IndexData(manifest["model"], int(manifest["dim"]), docs, segments, path=index_dir,
                              manifest=manifest["_name"], backend=str(manifest.get("backend", "torch")))
+            data.recorded_paths = [str(p) for p in manifest.get("paths") or []]
+            return data
         except (KeyError, TypeError, ValueError) as exc:
             raise damaged(index_dir, f"bad manifest: {exc}") from None
     raise damaged(index_dir, "CURRENT keeps changing")
@@ -69,6 +71,7 @@ class IndexData:
         self.segments = segments
         self.path = path
         self.manifest = manifest
+        self.recorded_paths: list[str] = []  # what the index was built from (none before they were recorded)
         self.live: list[np.ndarray] = []  # per segment: which passage rows are live
         for seg in segments:
             holds = np.array([documents.get(s) is not None and documents[s].segment == seg.name for s in seg.sources],
@@ -85,6 +88,10 @@ class IndexData:
 
     def passage_count(self) -> int:
         return self.size
+
+    def paths(self) -> list[str]:
+        """The files and folders the index was built from, as its ingests recorded them."""
+        return list(self.recorded_paths)
 
     def generation(self) -> str:
         """The manifest this index was opened from: every committed ingest writes a new one."""

@@ -36,7 +36,7 @@ from qa.index.postgres.connection import (
     vector_schema,
 )
 from qa.index.postgres.encoding import lexeme, passage_from_json, to_db, vector_text
-from qa.index.postgres.schema import read_generation, read_meta
+from qa.index.postgres.schema import read_generation, read_meta, read_paths
 from qa.index.postgres.writer import documents
 from qa.passages import Passage
 
@@ -172,6 +172,10 @@ class PgStore:
     def generation(self) -> str:
         """The store's commit counter: every ingest that changes something adds one."""
         return read_generation(self._run, self.where)
+
+    def paths(self) -> list[str]:
+        """The files and folders the store was built from, as its ingests recorded them."""
+        return read_paths(self._run)
 
     def documents(self) -> dict[str, DocumentRecord]:
         """Every ingested document by source, in ingest order."""
