@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from adapters.cli.commands import INGEST_EPILOG, cmd_ask, cmd_check, cmd_ingest, settings_from
+from adapters.common.advice import with_advice
 from adapters.common.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
 from adapters.common.safe import print_error, stderr_console
 from qa import config
@@ -95,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer one question, or one per line from stdin")
     p.add_argument("question", nargs="*", help="the question (omit to read questions from stdin)")
-    p.add_argument("--k", type=int, metavar="N", help="passages to cite (env QA_K; default 3)")
+    p.add_argument("--k", type=int, metavar="N",
+                   help=f"passages to cite, {config.MIN_K} to {config.MAX_K} (env QA_K; default {config.DEFAULT_K})")
     p.add_argument("--mode", choices=config.MODES, help="retrieval mode (env QA_MODE; default hybrid)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     common(p)
@@ -146,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except QAError as exc:
-        print_error(str(exc))
+        print_error(with_advice(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         stderr_console().print("interrupted")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.config import project_seeds, resolve
+from qa.config import Settings, project_seeds
 from qa.embedding import Embedder, make_embedder
 from qa.embedding.onnx_session import load_tokenizer, open_session, padded_feed
 from qa.evaluation import questions
@@ -75,7 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("bench", type=Path)
     args = parser.parse_args()
-    settings = resolve()
+    settings = Settings.from_env()
     reader = SentenceReader(make_reader(settings.reader_model))
     trial(settings.model, make_embedder(settings.model, settings.backend, settings.cache_dir, export_missing=True),
           args.bench, reader)

@@ -29,7 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from scale import BENCH_FILE, sentence_pool  # noqa: E402
 
-from qa.config import resolve  # noqa: E402
+from qa.config import Settings  # noqa: E402
 from qa.documents import Document, parse_text  # noqa: E402,F401
 from qa.embedding import make_embedder  # noqa: E402
 from qa.index import local as store  # noqa: E402
@@ -78,7 +78,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    settings = resolve()
+    settings = Settings.from_env()
     docs = articles(args.passages)
     n = sum(len(split_document(d)) for d in docs)
     words = np.mean([len(p.text.split()) for d in docs for p in split_document(d)])

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.config import project_seeds, resolve
+from qa.config import Settings, project_seeds
 from qa.embedding import make_embedder, vector_kind
 from qa.evaluation import questions
 from qa.evaluation.run import eval_index_dir
@@ -80,7 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("file", type=Path)
     args = parser.parse_args()
-    settings = resolve()
+    settings = Settings.from_env()
     qset = questions.load(args.file)
     embedder = make_embedder(settings.model, settings.backend, settings.cache_dir, export_missing=True)
     index_dir = eval_index_dir(args.file, f"{settings.model}:{vector_kind(settings.backend)}")

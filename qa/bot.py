@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answering.answer import Answer, Citation
-from qa.config import Settings
+from qa.config import Settings, check_history, check_k, check_mode, check_reader
+from qa.documents.feeds import feed_of
+from qa.documents.freshness import Freshness
 from qa.documents.view import ArticleLine, article_text, source_id
 from qa.embedding import Embedder, backend_of, make_embedder, vector_kind
 from qa.errors import SourceError
@@ -38,6 +40,7 @@ class _Generation:
     generation: str | None
     asking: int = 0  # questions being answered on it now
     retired: bool = False  # a newer generation replaced it: closed once `asking` is back to 0
+    by_id: dict[str, DocumentRecord] | None = None  # its documents by article id, once asked for
 
     def close_if_done(self) -> None:
         if self.retired and self.asking == 0:
@@ -63,6 +66,7 @@ class Bot:
         self._check_every = GENERATION_CHECK_S if settings.store else 0.0
         self._lock = threading.Lock()
         self.target: IndexTarget = target_for(settings)
+        self.freshness = Freshness()  # one rule for whether a cited or viewed article changed since indexed
 
     def sentence_reader(self) -> SentenceReader:
         """The reader (the settings' model, or the one given), loaded and warmed up on first use."""
@@ -113,8 +117,21 @@ class Bot:
         return report
 
     def reindex(self, progress: Progress | None = None) -> IngestReport:
-        """Re-ingest the configured corpus (only what changed is embedded)."""
-        return self.ingest([self.settings.corpus], progress=progress)
+        """Re-ingest the files and folders the index was built from, as its ingests recorded them (only what
+        changed is embedded); on a first run (see `needs_first_build`), build it from the corpus. Nothing else
+        enters the index. IndexMissingError when there is no index; SourceError when it records nothing (it
+        was built before what it was built from was recorded)."""
+        if self.needs_first_build():
+            return self.ingest([self.settings.corpus], progress=progress)
+        store = self.target.open()
+        try:
+            paths = store.paths()
+        finally:
+            store.close()
+        if not paths:
+            raise SourceError(f"the {self.target.where} does not record what it was built from "
+                              "(it was built before this was recorded): ingest its files and folders again")
+        return self.ingest([Path(p) for p in paths], progress=progress)
 
     def open_store(self) -> ReadStore:
         """The configured index opened for questions: IndexMissingError when there is none yet."""
@@ -182,23 +199,43 @@ class Bot:
                 held.close_if_done()
 
     def search(self, text: str, k: int | None = None, mode: str | None = None) -> list[Citation]:
-        """The best passages for `text`, ranked, each as a citation (see `Pipeline.search`)."""
+        """The best passages for `text`, ranked, each as a citation (see `Pipeline.search`). InputError for a bad
+        question, `k` or `mode` (see `qa.config`)."""
         q = check_question(text)
+        k, mode = check_k(k) if k is not None else None, check_mode(mode) if mode is not None else None
         with self._generation() as held:
-            return held.pipeline.search(q, k=k or self.settings.k, mode=mode or self.settings.mode)
+            found = held.pipeline.search(q, k=k or self.settings.k, mode=mode or self.settings.mode)
+            self._recheck_stale(held, found)
+            return found
+
+    def _records(self, held: _Generation) -> dict[str, DocumentRecord]:
+        if held.by_id is None:
+            held.by_id = {source_id(s): rec for s, rec in held.pipeline.retriever.source.documents().items()}
+        return held.by_id
+
+    def _recheck_stale(self, held: _Generation, citations: list[Citation]) -> None:
+        """Citations flagged stale because their file's bytes moved are stale only when their article changed
+        (`qa.documents.freshness.Freshness`): editing one entry of a feed leaves the others' citations fresh,
+        as their article views are."""
+        for c in citations:
+            record = self._records(held).get(c.source_id) if c.stale else None
+            if record is not None:
+                c.stale = self.freshness.changed(record.source, record.content_hash, feed_of(record.source))
 
     def articles(self) -> dict[str, DocumentRecord]:
         """Every indexed article by its id (`qa.documents.view.source_id`)."""
         with self._generation() as held:
-            return {source_id(s): rec for s, rec in held.pipeline.retriever.source.documents().items()}
+            return dict(self._records(held))
 
     def article(self, article_id: str) -> tuple[DocumentRecord, list[ArticleLine], bool] | None:
-        """The indexed article with this id, its lines as they are now and whether its file changed since it
-        was indexed; None for an id that is not indexed. SourceError when its file can no longer be read."""
+        """The indexed article with this id: its lines as its reader sees them now (for a web page or a feed
+        entry its headline and paragraphs, each numbered by its line in the file, never markup), and whether it
+        changed since it was indexed, by the rule its citations follow (`qa.documents.freshness`); None for an
+        id that is not indexed. SourceError when its file can no longer be read."""
         record = self.articles().get(article_id)
         if record is None:
             return None
-        lines, now = article_text(record.source)
+        lines, now = article_text(record.source)  # the document its file gives now, read as an ingest reads it
         return record, lines, now != record.content_hash
 
     def status(self) -> dict[str, object]:
@@ -210,11 +247,17 @@ class Bot:
     def ask(self, question: str, history: Sequence[Turn | Sequence[str | None]] | None = None,
             k: int | None = None, mode: str | None = None, reader: str | None = None) -> Answer:
         """Answer a question; `history` holds the earlier turns of the same conversation (`Answer.turn()`, or
-        (question, answer) pairs), of which the last HISTORY_TURNS are read, and `reader` ("cross-encoder" or
-        "none") overrides the settings' reader for this question."""
+        (question, answer) pairs; the last `qa.config.HISTORY_TURNS` are read), and `reader` ("cross-encoder" or
+        "none") overrides the settings' reader for this question. InputError for a bad question, `k`, `mode`,
+        `reader` or `history`: each is checked here against the limits of `qa.config`, never quietly changed."""
         q = check_question(question)
+        k, mode = check_k(k) if k is not None else None, check_mode(mode) if mode is not None else None
+        reader = check_reader(reader) if reader is not None else None
+        history = check_history(history)
         with self._generation() as held:
-            return self._ask(held.pipeline, q, history, k, mode, reader)
+            answer = self._ask(held.pipeline, q, history, k, mode, reader)
+            self._recheck_stale(held, answer.citations + answer.nearest)
+            return answer
 
     def _ask(self, pipeline: Pipeline, q: str, history: Sequence[Turn | Sequence[str | None]] | None,
              k: int | None, mode: str | None, reader: str | None) -> Answer:

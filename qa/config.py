@@ -1,4 +1,5 @@
-"""Settings in one place: command-line flags over environment variables over defaults."""
+"""Settings in one place: command-line flags over environment variables over defaults; and the limits of what
+the core accepts (k, modes, question length, history turns), which every front end reads from here."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qa.errors import ConfigError
+from qa.errors import ConfigError, InputError
+from qa.question.conversation import Turn
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODES = ("hybrid", "dense", "bm25")
+# What a question may ask for, checked by the core (`Bot.ask`, `Bot.search`) whatever the front end.
+DEFAULT_K = 3
+MIN_K, MAX_K = 1, 50  # passages cited (or found, for a search)
+MAX_QUESTION_CHARS = 2000
 # How texts are embedded: sentence-transformers on torch, or its ONNX export (float32, or int8 weights).
 BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_BACKEND = "onnx"
@@ -55,7 +61,7 @@ class Settings:
     history_file: Path
     feedback_log: Path
     backend: str = DEFAULT_BACKEND
-    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))  # base folders: see `resolve`
     store: str | None = None  # a postgresql:// address: the passages live there instead of in index_dir
     reader: str = DEFAULT_READER
     reader_model: str | None = None  # a cross-encoder folder; None: the bundled one
@@ -63,6 +69,12 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **flags: object) -> Settings:
+        """Settings from `flags` (the arguments of `resolve`) over the `QA_*` environment variables (of `env`,
+        by default the process's) over the defaults: what the `qa` command does."""
+        return resolve(env=os.environ if env is None else env, **flags)  # type: ignore[arg-type]
 
 
 def _int(name: str, raw: str | int, lo: int, hi: int) -> int:
@@ -90,14 +102,21 @@ def resolve(
     reader_model: str | None = None,
     vectors: str | None = None,
 ) -> Settings:
-    """Build settings from flags (arguments), then `QA_*` environment variables, then defaults."""
-    env = os.environ if env is None else env
+    """Build settings from flags (arguments), then the `QA_*` variables of `env`, then defaults.
+
+    With no `env` no `QA_*` variable is read: a program using the library gets what it passes and the
+    defaults, whatever the environment it runs in (`Settings.from_env` reads them). Where defaults live on disk
+    follows the platform's base folders either way (`XDG_DATA_HOME`, `XDG_STATE_HOME`, `XDG_CACHE_HOME`, as
+    the home folder follows `HOME`), from `env` when given.
+    """
+    dirs = os.environ if env is None else env
+    env = {} if env is None else env
     index_raw = index if index is not None else env.get("QA_INDEX")
-    index_dir = Path(index_raw).expanduser() if index_raw else default_index_dir(env)
+    index_dir = Path(index_raw).expanduser() if index_raw else default_index_dir(dirs)
     mode_v = (mode or env.get("QA_MODE") or "hybrid").lower()
     if mode_v not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode_v!r}")
-    k_v = _int("k", k if k is not None else env.get("QA_K", "3"), 1, 50)
+    k_v = _int("k", k if k is not None else env.get("QA_K", str(DEFAULT_K)), MIN_K, MAX_K)
     corpus_raw = corpus if corpus is not None else env.get("QA_CORPUS")
     backend_v = (backend or env.get("QA_BACKEND") or DEFAULT_BACKEND).lower()
     if backend_v not in BACKENDS:
@@ -110,7 +129,7 @@ def resolve(
     if reader_v not in READERS:
         raise ConfigError(f"reader must be one of {', '.join(READERS)}, got {reader_v!r}")
     reader_model_v = reader_model if reader_model is not None else env.get("QA_READER_MODEL") or None
-    state = Path(env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")) / "qa"
+    state = Path(dirs.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")) / "qa"
     vectors_v = (vectors or env.get("QA_VECTORS") or VECTORS[0]).lower()
     if vectors_v not in VECTORS:
         raise ConfigError(f"vectors must be one of {', '.join(VECTORS)}, got {vectors_v!r}")
@@ -124,9 +143,48 @@ def resolve(
         history_file=Path(env.get("QA_HISTORY") or state / "history"),
         feedback_log=Path(env.get("QA_FEEDBACK_LOG") or state / "feedback.jsonl"),
         backend=backend_v,
-        cache_dir=Path(cache_raw).expanduser() if cache_raw else default_cache_dir(env),
+        cache_dir=Path(cache_raw).expanduser() if cache_raw else default_cache_dir(dirs),
         store=store_v,
         reader=reader_v,
         reader_model=str(Path(reader_model_v).expanduser()) if reader_model_v else None,
         vectors=vectors_v,
     )
+
+
+def check_k(k: int) -> int:
+    """`k` when it is a whole number from MIN_K to MAX_K; InputError otherwise (never silently changed)."""
+    if isinstance(k, bool) or not isinstance(k, int) or not MIN_K <= k <= MAX_K:
+        raise InputError(f"k must be a whole number from {MIN_K} to {MAX_K}, got {k!r}", field="k")
+    return k
+
+
+def check_mode(mode: str) -> str:
+    """`mode` when it is one of MODES; InputError otherwise."""
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}: the modes are {', '.join(MODES)}", field="mode")
+    return mode
+
+
+def check_reader(reader: str) -> str:
+    """`reader` when it is one of READERS; InputError otherwise."""
+    if reader not in READERS:
+        raise InputError(f"unknown reader {reader!r}: the readers are {', '.join(READERS)}", field="reader")
+    return reader
+
+
+def check_history(history: object) -> list[Turn]:
+    """The last HISTORY_TURNS turns of a conversation, each a `Turn` (as `Answer.turn()` makes it) or a
+    (question, answer or None for an abstention) pair; InputError for anything else. Earlier turns are left
+    out: a follow-up leans on the last few."""
+    if history is None:
+        return []
+    turns = list(history) if isinstance(history, (list, tuple)) else None
+
+    def pair(t: object) -> bool:
+        return (isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[0], str)
+                and (t[1] is None or isinstance(t[1], str)))
+
+    if turns is None or not all(isinstance(t, Turn) or pair(t) for t in turns):
+        raise InputError("history must be a list of turns, or of (question, answer) pairs of text; an answer may "
+                         "be None", field="history")
+    return [t if isinstance(t, Turn) else Turn(t[0], t[1]) for t in turns[-HISTORY_TURNS:]]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from adapters.common.advice import with_advice
 from adapters.common.exits import EXIT_ERROR
 from adapters.common.ingest_view import ingest_exit_code, load_bot, print_report, progress_bar
 from adapters.common.render import plain_answer, render_answer
@@ -39,7 +40,8 @@ exit status:
 
 
 def settings_from(args: argparse.Namespace) -> config.Settings:
-    return config.resolve(index=getattr(args, "index", None), model=getattr(args, "model", None),
+    """The command's flags over the `QA_*` environment variables over the defaults."""
+    return config.Settings.from_env(index=getattr(args, "index", None), model=getattr(args, "model", None),
                           k=getattr(args, "k", None), mode=getattr(args, "mode", None),
                           backend=getattr(args, "backend", None), store=getattr(args, "store", None),
                           reader=getattr(args, "reader", None), reader_model=getattr(args, "reader_model", None),
@@ -82,7 +84,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         except InputError as exc:
             if args.question:
                 raise
-            err.print(message_line("error:", "red", str(exc)), soft_wrap=True)
+            err.print(message_line("error:", "red", with_advice(exc)), soft_wrap=True)
             status = EXIT_ERROR
             continue
         if args.json:

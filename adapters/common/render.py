@@ -6,11 +6,11 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
+from adapters.common import labels
 from adapters.common.safe import safe_text, terminal_safe
 from adapters.common.view import answer_pieces
 from qa.answering.answer import Answer, Citation
 from qa.answering.excerpt import excerpt as cut
-from qa.documents.feeds import feed_of
 
 FOLD = 320  # characters of a cited passage shown before it is folded
 
@@ -19,12 +19,7 @@ STALE = "changed since indexed — run qa ingest"
 
 
 def _where(c: Citation) -> str:
-    """`source:lines`, or `source p. N, lines a–b` for a page of a PDF."""
-    if c.page is not None:
-        lines = f"line {c.line_start}" if c.line_start == c.line_end else f"lines {c.line_start}–{c.line_end}"
-        return terminal_safe(f"{feed_of(c.source)} p. {c.page}, {lines}", one_line=True)
-    lines = f"{c.line_start}" if c.line_start == c.line_end else f"{c.line_start}-{c.line_end}"
-    return terminal_safe(f"{feed_of(c.source)}:{lines}", one_line=True)
+    return terminal_safe(labels.where(c), one_line=True)
 
 
 def excerpt(c: Citation, fold: int = FOLD) -> Text:
@@ -45,8 +40,8 @@ def citation_header(c: Citation) -> Text:
     t = Text()
     t.append(f"[{c.n}] ", style="bold cyan")
     t.append(_where(c), style="cyan")
-    if c.title:
-        t.append(f" · {terminal_safe(c.title, one_line=True)}", style="italic")
+    if (title := labels.title_shown(c)):
+        t.append(f" · {terminal_safe(title, one_line=True)}", style="italic")
     if c.date:
         t.append(f" · {terminal_safe(c.date, one_line=True)}", style="green")
     t.append(f" · score {c.score:.2f}", style="dim")
@@ -104,7 +99,7 @@ def plain_answer(answer: Answer) -> str:
         lines.append(f"Reported in {len(answer.reported_in)} articles.")
     for c in answer.citations:
         extra = f" (also in: {_also_in(c)})" if c.also_in else ""
-        meta = " · ".join(terminal_safe(x, one_line=True) for x in (c.title, c.date) if x)
+        meta = " · ".join(terminal_safe(x, one_line=True) for x in (labels.title_shown(c), c.date) if x)
         link = f" · {terminal_safe(c.url, one_line=True)}" if c.url else ""
         stale = f" ({STALE})" if c.stale else ""
         lines.append(f"[{c.n}] {_where(c)}{' · ' + meta if meta else ''}{link}{extra}{stale}")

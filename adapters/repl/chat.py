@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from adapters.common.advice import with_advice
 from adapters.common.conversation import Turn, kept, remember
 from adapters.common.ingest_view import print_report, progress_bar, slow_path_warning
 from adapters.common.render import citation_header, excerpt, plain_answer, render_answer
@@ -23,17 +24,16 @@ from qa.errors import QAError
 from qa.text.cleaning import check_question, clean_question
 
 PROMPT = "› "
-MAX_K = 50
 
 
 def _usage_lines(settings: config.Settings, k: int, mode: str, reader: str) -> list[tuple[str, str]]:
     return [
         ("/sources N", "full text of source N of the last answer"),
-        ("/k N", f"cite N passages, 1 to {MAX_K} (now {k})"),
+        ("/k N", f"cite N passages, {config.MIN_K} to {config.MAX_K} (now {k})"),
         ("/mode M", f"retrieval: {', '.join(config.MODES)} (now {mode})"),
         ("/reader R", f"who picks the quoted sentence: {', '.join(config.READERS)} (now {reader})"),
         ("/reset", "forget the conversation; the next question stands alone"),
-        ("/reindex", f"re-read {settings.corpus}, embedding only what changed"),
+        ("/reindex", "re-read the files and folders the index was built from, embedding only what changed"),
         ("/help", "this list"),
         ("/quit", "leave (Ctrl-D does too)"),
     ]
@@ -75,11 +75,12 @@ class Chat:
         else:
             self.console.print(safe_text(message, "yellow", one_line=True))
 
-    def error(self, exc: BaseException) -> None:
+    def error(self, exc: QAError) -> None:
+        said = with_advice(exc, chat=True)
         if self.plain:
-            print(f"error: {terminal_safe(str(exc), one_line=True)}", file=sys.stderr, flush=True)
+            print(f"error: {terminal_safe(said, one_line=True)}", file=sys.stderr, flush=True)
         else:
-            self.err.print(Text.assemble(("error:", "red"), " ", safe_text(str(exc), one_line=True)))
+            self.err.print(Text.assemble(("error:", "red"), " ", safe_text(said, one_line=True)))
 
     # waiting -----------------------------------------------------------------------------------
     def ready(self) -> None:
@@ -225,8 +226,8 @@ class Chat:
             k = int(arg)
         except ValueError:
             k = 0
-        if not 1 <= k <= MAX_K:
-            self.hint(f"usage: /k N, with N a whole number from 1 to {MAX_K}")
+        if not config.MIN_K <= k <= config.MAX_K:
+            self.hint(f"usage: /k N, with N a whole number from {config.MIN_K} to {config.MAX_K}")
             return
         self.k = k
         self.say(f"k = {k}: answers cite up to {k} passages", "dim")

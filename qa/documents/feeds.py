@@ -1,14 +1,16 @@
 """RSS and Atom feed files (feedparser): each entry a document of its own, keyed by the entry's id, with its
-title, date, link and text; HTML in an entry goes through the same main-text extraction as a web page."""
+title, date, link and text; HTML in an entry goes through the same main-text extraction as a web page, and
+each of its paragraphs points at the line of the feed file where its text is."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from qa.documents.locate import Locator
 from qa.documents.model import Document
 from qa.documents.plain import parse_text
-from qa.documents.web import html_to_text
+from qa.documents.web import html_to_text, locate_lines
 from qa.errors import SourceError
 
 MAX_ENTRIES = 10_000  # more is a feed archive, not a feed; reading it would hold the ingest for minutes
@@ -51,6 +53,8 @@ def load_feed(path: Path, data: bytes, source: str, file_hash: str) -> tuple[lis
     docs: list[Document] = []
     problems: list[str] = []
     seen: set[str] = set()
+    # entries are found in the file in order, so each paragraph is cited at the line of the feed it is on
+    locator = Locator(data.decode("utf-8", "replace"))
     for number, entry in enumerate(entries, start=1):
         title = " ".join((entry.get("title") or "").split()) or None
         key = entry.get("id") or entry.get("link") or title or f"#{number}"
@@ -67,5 +71,6 @@ def load_feed(path: Path, data: bytes, source: str, file_hash: str) -> tuple[lis
         doc.url = entry.get("link") or None
         doc.file = source
         doc.file_hash = file_hash
+        locate_lines(doc, locator)
         docs.append(doc)
     return docs, problems

@@ -1,5 +1,11 @@
-"""Whether an indexed file is still as it was when it was read: a stat first, a hash only when its size or
-modification time moved, so checking every citation of every answer costs next to nothing."""
+"""Whether an indexed article is still as it was when it was read: one rule for its citations and its whole view.
+
+The rule: an article has changed when the document its file gives now (read as an ingest reads it; for a feed
+entry, the entry's own text) is not the document that was indexed, or when the file is gone or unreadable. A file
+whose bytes are those it had at the ingest has not changed, which a stat tells almost always (the file is hashed
+only when its size or modification time moved), so checking every citation of every answer costs next to
+nothing; a file whose bytes moved is read again, once per change.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ import threading
 from pathlib import Path
 
 from qa.documents.files import size_limit
+from qa.documents.load import load_path
+from qa.errors import SourceError
 
 
 class FileCheck:
@@ -44,3 +52,42 @@ class FileCheck:
         """True when the file read with hash `file_hash` has since changed or vanished (False when the hash
         is unknown: an index built before files' hashes were kept)."""
         return file_hash is not None and self.current_hash(path) != file_hash
+
+
+class Freshness:
+    """The rule above, remembering per file the stat it was last read at and the documents it gave then; safe to
+    share between threads."""
+
+    def __init__(self) -> None:
+        self.files = FileCheck()
+        self._read: dict[str, tuple[tuple[int, int], dict[str, str] | None]] = {}
+        self._lock = threading.Lock()
+
+    def documents_now(self, path: str) -> dict[str, str] | None:
+        """The content hash of each document the file at `path` gives now, by source; None when it is gone or
+        cannot be read as an article."""
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        key = (info.st_size, info.st_mtime_ns)
+        with self._lock:
+            seen = self._read.get(path)
+        if seen is not None and seen[0] == key:
+            return seen[1]
+        try:
+            docs, _ = load_path(Path(path))
+            found: dict[str, str] | None = {d.source: d.content_hash for d in docs}
+        except SourceError:
+            found = None
+        with self._lock:
+            self._read[path] = (key, found)
+        return found
+
+    def changed(self, source: str, content_hash: str, path: str, file_hash: str | None = None) -> bool:
+        """Whether the indexed document `source` (`content_hash` when indexed, read from the file at `path`,
+        whose bytes then hashed to `file_hash` when known) has changed since it was indexed."""
+        if file_hash is not None and self.files.current_hash(path) == file_hash:
+            return False
+        now = self.documents_now(path)
+        return now is None or now.get(source) != content_hash

@@ -11,7 +11,7 @@ from qa.documents.isolation import one_file
 from qa.documents.model import Document
 from qa.documents.pdf import load_pdf
 from qa.documents.plain import parse_text
-from qa.documents.web import html_to_text, locate_lines
+from qa.documents.web import html_document
 from qa.documents.word import load_docx
 from qa.errors import SourceError
 
@@ -22,12 +22,7 @@ def _text_document(path: Path, data: bytes, source: str) -> Document:
         raise SourceError(f"{path}: empty file")
     suffix = path.suffix.lower()
     if suffix in HTML_SUFFIXES:
-        body, title, date = html_to_text(text)
-        doc = parse_text(source, body)
-        doc.title = title or doc.title
-        doc.date = date or doc.date
-        doc = locate_lines(text, doc)
-        doc.text = text  # hash the file as it is on disk
+        doc = html_document(text, source)
     else:
         doc = parse_text(source, text, markdown=suffix in MARKDOWN_SUFFIXES)
     if warning:

@@ -23,6 +23,18 @@ class Block:
     ends: tuple[int, ...] | None = None
 
 
+@dataclass(frozen=True)
+class ArticleLine:
+    """One line of an article as its reader sees it, numbered as its citations number it: a line of a text
+    file; a line of a PDF's page; a paragraph of a Word file; or, for a web page or a feed entry, the headline,
+    a heading or a paragraph of the extracted text, numbered by the line of the file its text starts on."""
+
+    page: int | None  # a PDF's page; lines count within it
+    number: int
+    text: str
+    kind: str = "line"  # "line", or for extracted text "headline", "heading" or "paragraph"
+
+
 @dataclass
 class Document:
     """A loaded article: where it came from, its metadata and its answer-bearing blocks."""
@@ -36,6 +48,9 @@ class Document:
     url: str | None = None  # a feed entry's link
     file: str | None = None  # the file on disk, when it is not `source` (a feed entry's feed)
     file_hash: str | None = None  # SHA-256 of the file's bytes when read, to tell later whether it changed
+    # what a reader sees of a web page or a feed entry (headline, headings, paragraphs) with each item's line in
+    # the file; None for the formats whose own lines are shown
+    outline: list[ArticleLine] | None = None
 
     @property
     def content_hash(self) -> str:

@@ -4,7 +4,6 @@ passages never cross a page and lines count from the top of their page."""
 from __future__ import annotations
 
 import io
-import logging
 import time
 from datetime import datetime
 from pathlib import Path
@@ -12,18 +11,10 @@ from pathlib import Path
 from qa.documents.files import MAX_READ_SECONDS, MAX_TEXT_CHARS
 from qa.documents.model import Block, Document
 from qa.documents.plain import parse_text
+from qa.documents.quiet import quiet_parsers
 from qa.errors import SourceError
 
 MAX_PAGES = 2000  # a longer PDF is a book or a data dump, not an article, and would hold an ingest for minutes
-
-
-def _quiet_pypdf() -> None:
-    """pypdf logs what it repairs in a damaged file (to stderr when nothing else is configured): notes for its
-    developers, not lines for a user, who gets the file's outcome instead."""
-    log = logging.getLogger("pypdf")
-    log.propagate = False  # set at every read: a logging configuration made since may have reset it
-    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
-        log.addHandler(logging.NullHandler())
 
 
 def _metadata_date(value: object) -> str | None:
@@ -31,8 +22,9 @@ def _metadata_date(value: object) -> str | None:
 
 
 def load_pdf(path: Path, data: bytes, source: str) -> Document:
-    """The pages of a PDF as one document: blocks carry their page, title and date come from the metadata
-    when it has them. SourceError for an encrypted, damaged, scanned or over-long PDF."""
+    """The pages of a PDF as one document: blocks carry their page; the title comes from the metadata when it
+    has one, the date from the first page's text (a dateline, a byline) and else from the metadata.
+    SourceError for an encrypted, damaged, scanned or over-long PDF."""
     texts, title, date = read_pdf(path, data)
     return _paged_document(source, texts, title, date)
 
@@ -42,7 +34,7 @@ def read_pdf(path: Path, data: bytes) -> tuple[list[str], str | None, str | None
     import pypdf  # only needed for PDFs
     from pypdf.errors import LimitReachedError, PyPdfError
 
-    _quiet_pypdf()
+    quiet_parsers()
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone still lets it be read
@@ -84,7 +76,7 @@ def _paged_document(source: str, pages: list[str], title: str | None, date: str 
         page = parse_text(source, text)
         if number == 1:
             doc.title = doc.title or page.title
-            doc.date = doc.date or page.date
+            doc.date = page.date or doc.date  # a date the first page states wins over the file's creation time
         elif page.title:  # a later page's headline-like first line heads what follows it
             section = page.title
         for b in page.blocks:

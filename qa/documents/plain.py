@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import re
 
+from qa.documents.dateline import stated_date
 from qa.documents.model import Block, Document, word_count
 from qa.text.lines import split_lines
 
 _DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
-# Lines that label a box or a picture rather than say anything.
-CAPTION = re.compile(
-    r"^(file (image|photo|picture)|photo|image|picture|video|watch|advertisement|sponsored|"
-    r"in a hurry\??|editor'?s review|editor’s review|key takeaways|quick summary)\b",
-    re.IGNORECASE,
-)
+# The label of a summary box: the box (the list under it, or the one paragraph under it) repeats the article in
+# short, and is dropped with it, so that an answer quotes the article and not its summary.
+MAX_LABEL_WORDS = 10  # "In a hurry? Here's a quick summary…"; a longer line is a sentence that starts so
+SUMMARY_BOX = re.compile(r"^(in a hurry\b|editor'?s review\b|editor’s review\b|key takeaways\b|quick summary\b)",
+                         re.IGNORECASE)
+# Lines that label a picture or an advertisement rather than say anything.
+CAPTION = re.compile(r"^(file (image|photo|picture)|photo|image|picture|video|watch|advertisement|sponsored)\b",
+                     re.IGNORECASE)
 # Written so that no pattern backtracks over a long line: each stays linear in the line's length.
 _LINK_LIST = re.compile(r"^(read also|read more|related( articles| stories)?|see also|also read)\s*(?::\s*)?$", re.I)
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)]\s*$")
@@ -59,6 +62,25 @@ def _is_headline(text: str, blocks_before: list[Block]) -> bool:
     return 0 < word_count(text) <= 25 and not _SENTENCE_END.search(text)
 
 
+def _box_after_blank(box: str | None) -> str | None:
+    """A summary box after a blank line: still open right after its label, ended after its list or paragraph."""
+    return box if box == "label" else None
+
+
+def _box_after_line(box: str | None, content: str, is_bullet: bool, previous_line: str) -> str | None:
+    """Whether the line `content` is part of a summary box (and then what of it), or None when it is not: a box
+    opens at its label and holds the list right under it, or else the one paragraph under it."""
+    if SUMMARY_BOX.match(content) and word_count(content) <= MAX_LABEL_WORDS:
+        return "label"
+    if box == "label":
+        return "list" if is_bullet else "paragraph"
+    if box == "list" and is_bullet:
+        return "list"
+    if box == "paragraph" and not is_bullet and _continues(previous_line, previous_line, content):
+        return "paragraph"  # the paragraph runs on over a hard-wrapped line
+    return None
+
+
 def _unmark(content: str, where: list[int]) -> tuple[str, list[int], list[int]]:
     """Markdown `content`, whose character k lies at `where[k]` in the document, without its heading marks
     and inline markup, with the source start and end of each remaining character."""
@@ -100,7 +122,8 @@ def _unmark_blocks(blocks: list[Block], raw: dict[int, tuple[str, list[int]]]) -
 def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
     """Parse a plain-text (or Markdown) article in the news format the seeds use.
 
-    An optional first line `date YYYY-MM-DD ...` gives the date (the rest of that line is text).
+    An optional first line `date YYYY-MM-DD ...` gives the date (the rest of that line is text); without it,
+    the date a dateline or byline near the top states (`qa.documents.dateline`).
     The first heading-like line before the body is the title; later ones are section headings.
     Captions, summary-box labels and "Read also" link lists are dropped.
     """
@@ -109,6 +132,7 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
     offset = 0
     section: str | None = None
     in_link_list = False
+    box: str | None = None  # inside a summary box: "label", "list" or "paragraph" (what was read of it last)
     in_front_matter = False
     previous_line = ""  # the last line of article text, as read
     md_source: dict[int, tuple[str, list[int]]] = {}  # Markdown: each block's source text and offsets, markup kept
@@ -137,6 +161,7 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
             content = line[lead:].strip()
         if not content:
             in_link_list = False
+            box = _box_after_blank(box)
             continue
         is_md_heading = markdown and bool(_MD_HEADING.match(content))
         raw_content, raw_where = content, []
@@ -152,6 +177,10 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
         if bullet:
             lead += bullet.end()
             content = content[bullet.end():]
+        box = _box_after_line(box, content, bullet is not None, previous_line)
+        if box is not None:
+            previous_line = content
+            continue
         if _LINK_LIST.match(content):
             in_link_list = True
             continue
@@ -189,4 +218,6 @@ def parse_text(source: str, text: str, *, markdown: bool = False) -> Document:
         previous_line = content
     if markdown:
         doc.blocks = _unmark_blocks(doc.blocks, md_source)
+    if doc.date is None:
+        doc.date = stated_date(lines)
     return doc

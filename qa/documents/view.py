@@ -1,20 +1,19 @@
-"""An indexed article shown whole, as its citations count it: numbered lines (within pages for a PDF,
-paragraphs for a Word file, the entry's text for a feed entry), read from the file as it is now."""
+"""An indexed article shown whole, as its reader sees it and as its citations count it: the lines of a text file,
+the lines of each page of a PDF, the paragraphs of a Word file; for a web page or a feed entry the extracted
+text (headline, headings, paragraphs), never markup, each numbered by the line of the file its text is on."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
-from qa.documents.feeds import feed_of, load_feed
-from qa.documents.files import FEED_SUFFIXES, decode, read_bytes
-from qa.documents.isolation import one_file
-from qa.documents.model import content_hash
-from qa.documents.pdf import read_pdf
-from qa.documents.word import read_docx
+from qa.documents.feeds import feed_of
+from qa.documents.load import load_path
+from qa.documents.model import ArticleLine, Document
 from qa.errors import SourceError
 from qa.text.lines import split_lines
+
+__all__ = ["ArticleLine", "article_text", "source_id"]
 
 
 def source_id(source: str) -> str:
@@ -23,40 +22,25 @@ def source_id(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class ArticleLine:
-    page: int | None  # a PDF's page; lines count within it
-    number: int
-    text: str
-
-
 def article_text(source: str) -> tuple[list[ArticleLine], str]:
-    """The article's lines, numbered as its citations number them, and the content hash of the document its
-    file would give now (to compare with the indexed one), from one read of the file. SourceError when the
-    file is gone or can no longer be read."""
+    """The article's lines as its reader sees them, numbered as its citations number them, and the content
+    hash of the document its file gives now: read and parsed exactly as an ingest reads it, so the hash is
+    the one an ingest would index (see `qa.documents.freshness.Freshness`). SourceError when the file is gone
+    or can no longer be read, or the article is no longer in it (a feed entry that left its feed)."""
     path = Path(feed_of(source))
-    data = read_bytes(path)
-    with one_file(path):
-        return _lines(source, path, data)
+    docs, _ = load_path(path)
+    doc = next((d for d in docs if d.source == source), None)
+    if doc is None:
+        raise SourceError(f"{path}: the entry is no longer in the feed")
+    return lines_of(doc, path), doc.content_hash
 
 
-def _lines(source: str, path: Path, data: bytes) -> tuple[list[ArticleLine], str]:
+def lines_of(doc: Document, path: Path) -> list[ArticleLine]:
+    """What a reader sees of a document (see the module's description)."""
+    if doc.outline is not None:
+        return list(doc.outline)
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        pages, _, _ = read_pdf(path, data)
-        return ([ArticleLine(p, n, line.rstrip("\r\n")) for p, text in enumerate(pages, start=1)
-                 for n, line in enumerate(split_lines(text), start=1)], content_hash("\f".join(pages)))
-    if suffix == ".docx":
-        paragraphs, _, _ = read_docx(path, data)
-        return ([ArticleLine(None, n, text) for n, (text, _) in enumerate(paragraphs, start=1)],
-                content_hash("\n".join(text for text, _ in paragraphs)))
-    if suffix in FEED_SUFFIXES:
-        docs, _ = load_feed(path, data, feed_of(source), "")
-        entry = next((d for d in docs if d.source == source), None)
-        if entry is None:
-            raise SourceError(f"{path}: the entry is no longer in the feed")
-        text = entry.text
-    else:
-        text, _ = decode(data, str(path))
-    return ([ArticleLine(None, n, line.rstrip("\r\n")) for n, line in enumerate(split_lines(text), start=1)],
-            content_hash(text))
+        return [ArticleLine(p, n, line.rstrip("\r\n")) for p, text in enumerate(doc.text.split("\f"), start=1)
+                for n, line in enumerate(split_lines(text), start=1)]
+    return [ArticleLine(None, n, line.rstrip("\r\n")) for n, line in enumerate(split_lines(doc.text), start=1)]

@@ -1,12 +1,15 @@
-"""Saved web pages: the article's main text, title and date (trafilatura), and the source line of each block."""
+"""Saved web pages: the article's main text, title and date (trafilatura), and the source line of each paragraph."""
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
+from dataclasses import replace
 
-from qa.documents.model import Block, Document
+from qa.documents.locate import Locator
+from qa.documents.model import ArticleLine, Block, Document
+from qa.documents.plain import parse_text
+from qa.documents.quiet import quiet_parsers
 
 _RAW_TEXT_OPEN = re.compile(r"<(script|style)\b", re.I)
 _RAW_TEXT_CLOSE = {"script": re.compile(r"</script\s*>", re.I), "style": re.compile(r"</style\s*>", re.I)}
@@ -37,6 +40,7 @@ def html_to_text(raw: str) -> tuple[str, str | None, str | None]:
     """Main text, title and date of an HTML page (trafilatura when it finds an article)."""
     import trafilatura  # heavy import, only for HTML
 
+    quiet_parsers()
     text = trafilatura.extract(raw, include_comments=False, include_tables=False, favor_recall=True) or ""
     meta = trafilatura.extract_metadata(raw)
     title = meta.title if meta is not None else None
@@ -46,27 +50,65 @@ def html_to_text(raw: str) -> tuple[str, str | None, str | None]:
     return text, title, date
 
 
-_NEAR = 64 * 1024  # how far past the last located block the next one is looked for, after a few misses
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def locate_lines(raw: str, doc: Document) -> Document:
-    """Point each block of an HTML document at the source line where its text starts, when it can be found."""
-    visible = html.unescape(raw)
-    line_starts = [0] + [m.end() for m in re.finditer("\n", visible)]
-    pos = 0
-    misses = 0
-    blocks = []
-    for b in doc.blocks:
-        probe = b.text[:40]
-        # Searching the whole rest of the page for every block that is not there would be quadratic
-        # on a big page; after a few misses only the text near the last block found is searched.
-        found = visible.find(probe, pos, len(visible) if misses < 3 else pos + _NEAR)
-        if found >= 0:
-            pos = found
-            line = bisect.bisect_right(line_starts, found)
-            blocks.append(Block(b.text, line, line, b.char_start, b.char_end, b.section))
-        else:
-            misses += 1
-            blocks.append(b)
-    doc.blocks = blocks
+def html_document(raw: str, source: str) -> Document:
+    """A web page as a document: its main text's paragraphs, each pointing at the line of the page's source
+    where its text is; title and date from the page."""
+    body, title, date = html_to_text(raw)
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if title and lines and _same(lines[0], title):
+        lines = lines[1:]  # the headline: the document's title, not a paragraph
+    # each line of the extracted text is a paragraph of its own: a web page's paragraphs are never hard-wrapped,
+    # so a headline is never read as the start of the paragraph under it
+    doc = parse_text(source, "\n\n".join(lines))
+    doc.title = title or doc.title
+    doc.date = date or doc.date
+    locate_lines(doc, Locator(raw))
+    doc.text = raw  # hash the file as it is on disk
     return doc
+
+
+def locate_lines(doc: Document, loc: Locator) -> Document:
+    """Point each block of `doc` at the lines of the markup file it was extracted from (which `loc` has read)
+    that its text spans, and set the document's outline: its headline, headings and paragraphs as a reader
+    sees them, each with its line. A block that cannot be found takes the line of the text found before it.
+    Blocks are looked for after what `loc` found last: a feed's entries are found one after another."""
+    start = loc.pos
+    blocks: list[Block] = []
+    spans: list[tuple[int, int] | None] = []
+    line = loc.source.line(start) if loc.source.visible else 1
+    for b in doc.blocks:
+        found = loc.next(b.text)
+        if found is not None:
+            blocks.append(replace(b, line_start=found.line_start, line_end=found.line_end))
+            spans.append((found.start, found.end))
+            line = found.line_end
+        else:
+            blocks.append(replace(b, line_start=line, line_end=line))
+            spans.append(None)
+    doc.blocks = blocks
+    doc.outline = _outline(doc, loc, start, spans)
+    return doc
+
+
+def _outline(doc: Document, loc: Locator, start: int, spans: list[tuple[int, int] | None]) -> list[ArticleLine]:
+    """The headline, headings and paragraphs of `doc` in reading order; a headline or heading is looked for
+    between the paragraphs around it, and takes the line of the paragraph after it when it is not there."""
+    items: list[ArticleLine] = []
+    lo = start
+    section: str | None = None
+    for i, b in enumerate(doc.blocks):
+        hi = spans[i][0] if spans[i] is not None else len(loc.source.visible)  # type: ignore[index]
+        heads = ([("headline", doc.title)] if i == 0 and doc.title else []) + (
+            [("heading", b.section)] if b.section and b.section != section else [])
+        for kind, text in heads:
+            found = loc.find(text, lo, hi) if lo <= hi else None
+            items.append(ArticleLine(None, found.line_start if found else b.line_start, text, kind))
+            lo = found.end if found else lo
+        section = b.section
+        items.append(ArticleLine(None, b.line_start, b.text, "paragraph"))
+        lo = spans[i][1] if spans[i] is not None else lo  # type: ignore[index]
+    return items

@@ -10,9 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from qa.documents.dateline import stated_date
 from qa.documents.files import MAX_READ_SECONDS, MAX_TEXT_CHARS, megabytes
 from qa.documents.model import Block, Document
-from qa.documents.plain import CAPTION
+from qa.documents.plain import CAPTION, SUMMARY_BOX
 from qa.errors import SourceError
 
 # A .docx is a zip of XML parts that python-docx unpacks whole, so its size on disk says little: these bound
@@ -122,11 +123,13 @@ def read_docx(path: Path, data: bytes) -> tuple[list[tuple[str, str]], str | Non
 
 
 def load_docx(path: Path, data: bytes, source: str) -> Document:
-    """The paragraphs of a .docx as a document; title and date from its core properties. SourceError when
-    the file is not a Word document."""
+    """The paragraphs of a .docx as a document; title from its core properties, date from a dateline or byline
+    near its top and else from its core properties. SourceError when the file is not a Word document."""
     paragraphs, title, created = read_docx(path, data)
+    # a date the document states near its top wins over the file's creation time
+    stated = stated_date([t for t, style in paragraphs if style != "title"])
     doc = Document(source=source, text="\n".join(t for t, _ in paragraphs), title=title,
-                   date=created.date().isoformat() if created else None)
+                   date=stated or (created.date().isoformat() if created else None))
     section: str | None = None
     offset = 0
     for number, (text, style) in enumerate(paragraphs, start=1):
@@ -137,6 +140,6 @@ def load_docx(path: Path, data: bytes, source: str) -> Document:
             doc.title = doc.title or text
         elif style.startswith("heading"):
             section = text
-        elif style != "caption" and not CAPTION.match(text):
+        elif style != "caption" and not CAPTION.match(text) and not SUMMARY_BOX.match(text):
             doc.blocks.append(Block(text, number, number, start, start + len(text), section))
     return doc

@@ -14,7 +14,7 @@ import numpy as np
 
 from qa.embedding.onnx_format import FP32_FILE, INT8_FILE, OUTPUT, TOKENIZER_FILE, read_meta
 from qa.embedding.onnx_session import cores, load_tokenizer, open_session, padded_feed
-from qa.errors import ModelLoadError
+from qa.errors import INGEST, ModelLoadError
 
 
 class OnnxEmbedder:
@@ -41,7 +41,7 @@ class OnnxEmbedder:
         if self._meta is None:
             meta = read_meta(self.folder)
             if meta is None:
-                raise ModelLoadError(f"no complete ONNX export at {self.folder}: run `qa ingest` to create it")
+                raise ModelLoadError(f"no complete ONNX export at {self.folder}", fix=INGEST)
             if self.quantized and not meta.get("quantized"):
                 raise ModelLoadError(f"the ONNX export at {self.folder} has no int8 model")
             self._meta = meta

@@ -70,6 +70,11 @@ class ReadStore(Protocol):
         """Every indexed document by source, in ingest order."""
         ...
 
+    def paths(self) -> list[str]:
+        """The files and folders the index was built from, as its ingests recorded them (see
+        `IndexWriter.record_paths`); empty for an index built before they were recorded."""
+        ...
+
     def passage_count(self) -> int:
         """Live passages in the index."""
         ...
@@ -104,6 +109,12 @@ class IndexWriter(Protocol):
 
     def start(self, built: IndexInfo) -> None:
         """Changes follow, made with this model and backend (a new index is created with them)."""
+        ...
+
+    def record_paths(self, paths: list[str]) -> bool:
+        """Remember the files and folders this ingest read (absolute), with those earlier ingests recorded
+        (a rebuild's alone), for `ReadStore.paths`; written at `commit`. Whether the record changed (then the
+        ingest commits even when no document changed)."""
         ...
 
     def remove(self, sources: list[str]) -> None:

@@ -7,6 +7,7 @@ carry out the plan, through `qa.index.contract.IndexWriter`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,13 +141,11 @@ def check_compatible(built: IndexInfo | None, embedder: Embedder, where: str) ->
     if built is None:
         return
     if built.model != embedder.name:
-        raise ModelMismatchError(
-            f"{where} was built with model {built.model!r}, not {embedder.name!r}: "
-            "use --rebuild to re-embed everything with the new model, or another index")
+        raise ModelMismatchError(f"{where} was built with model {built.model!r}, not {embedder.name!r}",
+                                 built_model=built.model, asked=embedder.name)
     if vector_kind(built.backend) != vector_kind(backend_of(embedder)):
-        raise ModelMismatchError(
-            f"{where} was built with the {built.backend} backend, not {backend_of(embedder)}: "
-            f"use --rebuild to re-embed everything, or --backend {built.backend}")
+        raise ModelMismatchError(f"{where} was built with the {built.backend} backend, not {backend_of(embedder)}",
+                                 built_backend=built.backend, asked=backend_of(embedder))
 
 
 def ingest_documents(
@@ -160,8 +159,10 @@ def ingest_documents(
     report: IngestReport | None = None,
     protect: set[str] | None = None,
     vectors: str = "sentences",
+    record: list[Path] | None = None,
 ) -> IngestReport:
-    """Bring the index at `target` up to date with `docs` (`vectors`: see `qa.config.VECTORS`).
+    """Bring the index at `target` up to date with `docs` (`vectors`: see `qa.config.VECTORS`); `record`: the
+    files and folders they were read from, which the index remembers (see `IndexWriter.record_paths`).
 
     Documents whose content hash is unchanged keep their vectors; indexed documents under one of
     `roots` that are not in `docs` are removed (unless in `protect`: files that could not be read this
@@ -174,7 +175,8 @@ def ingest_documents(
         check_compatible(writer.existing(), embedder, writer.where)
         indexed = writer.documents()
         keep, fresh = plan_changes(indexed, docs, root_paths, protect or set(), report)
-        if report.changed:
+        recorded = writer.record_paths([os.path.abspath(p) for p in record]) if record else False
+        if report.changed or (recorded and (docs or indexed)):
             writer.start(IndexInfo(embedder.name, backend_of(embedder), embedder.dim))
             writer.remove([s for s in indexed if s not in keep])
             split = [split_document(d) for d in fresh]
@@ -238,7 +240,7 @@ def ingest_paths(
     if not docs and not roots:
         return report
     return ingest_documents(docs, target, embedder, roots=roots, rebuild=rebuild, progress=progress,
-                            report=report, protect=keep_absent, vectors=vectors)
+                            report=report, protect=keep_absent, vectors=vectors, record=paths)
 
 
 def ingest_changes(changed: set[Path], target: IndexTarget, embedder: Embedder,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from qa.errors import InputError
+from qa.config import MAX_QUESTION_CHARS
+from qa.errors import ASK, InputError
 
-MAX_QUESTION_CHARS = 2000
-
+__all__ = ["MAX_QUESTION_CHARS", "check_question", "clean_question"]  # the limit is defined with the others
 
 # Escape sequences as terminals parse them: CSI, OSC (to BEL or ST), DCS/SOS/PM/APC strings, and
 # two-character escapes; a lone ESC as well.
@@ -49,7 +49,7 @@ def check_question(question: str) -> str:
     """The question cleaned (see `clean_question`), or InputError for an empty or oversized one."""
     q = clean_question(question or "")
     if not q:
-        raise InputError("the question is empty: ask something, e.g. qa ask \"Who signed the agreement?\"")
+        raise InputError("the question is empty", fix=ASK)
     if len(q) > MAX_QUESTION_CHARS:
         raise InputError(f"the question is too long ({len(q)} characters, at most {MAX_QUESTION_CHARS})")
     return q

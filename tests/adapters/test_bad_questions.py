@@ -27,6 +27,7 @@ EMOJI = "🤔🤔🤔"
 SPANISH = "¿Con quién habló Ruto por teléfono en enero de 2025?"
 SWAHILI = "Rais Ruto alizungumza na nani kwa simu mwezi Januari 2025?"
 EMPTY_MESSAGE = 'error: the question is empty: ask something, e.g. qa ask "Who signed the agreement?"'
+CHAT_EMPTY_MESSAGE = "error: the question is empty: type a question, e.g. Who signed the agreement?"  # its own advice
 LONG_MESSAGE = f"error: the question is too long ({len(LONG.strip())} characters, at most {MAX_QUESTION_CHARS})"
 
 
@@ -111,7 +112,7 @@ def test_the_chat_replies_to_each_bad_question_and_stays_up(repl: Repl) -> None:
         assert set(send(repl, blank, PROMPT, pasted=False)) <= set(PROMPT + "\n")  # the prompt redrawn, no reply
 
     assert LONG_MESSAGE in send(repl, LONG, "too long").splitlines()
-    assert EMPTY_MESSAGE in send(repl, "\x07\x1b[0m", "question is empty").splitlines()
+    assert CHAT_EMPTY_MESSAGE in send(repl, "\x07\x1b[0m", "question is empty").splitlines()
 
     answered = send(repl, CONTROLS, "score")
     assert "Marco Rubio" in " ".join(answered.split())

@@ -171,11 +171,11 @@ def test_piped_questions_get_plain_answers_and_commands_work(seeds_index: Path, 
     assert all(s.startswith(RUBIO) for s in cited_sources(follow))
     assert blocks[2].startswith("[1] " + cited_sources(follow)[0])  # /sources 1: the passage in full
 
-    assert "The articles do not answer this question." in out.split("1 added")[0]
-    assert "1 added, 0 updated, 0 removed, 0 unchanged" in out
-    after = out.split("1 added")[1]
-    assert "Wanjiru Kamau" in after and re.search(r"^\[1\] \S*marathon\.txt:", after, re.M)
-    assert len(cited_sources(after)) == 1  # /k 1
+    # /reindex re-reads what the index was built from (the seeds), never the configured corpus, which the
+    # user did not ask to add to their index
+    before, after = out.split("0 added, 0 updated, 0 removed, 5 unchanged")
+    assert "The articles do not answer this question." in before
+    assert "The articles do not answer this question." in after and "Wanjiru Kamau" not in after
 
 
 def test_reader_command_switches_who_picks_the_quote(seeds_index: Path, tmp_path: Path) -> None:

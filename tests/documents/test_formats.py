@@ -87,17 +87,27 @@ def test_each_feed_entry_is_a_document_with_its_title_date_and_link(corpus: Path
     assert len({d.source for d in docs}) == 2
 
 
+def line_in(path: Path, text: str) -> int:
+    """The line of the file `path` where `text` is."""
+    raw = path.read_text(encoding="utf-8")
+    return raw[:raw.index(text)].count("\n") + 1
+
+
 @pytest.mark.parametrize(("question", "quoted", "file", "page", "lines", "url"), [
     ("How many tonnes of avocados did Kenya ship to Europe?", "120,000 tonnes", "report.pdf", 2, (2, 2), None),
     ("How many acres will the Galana irrigation schemes cover?", "10,000 acres", "brief.docx", None, (7, 7), None),
+    # a feed entry is cited at the line of the feed file its text is on
     ("How many containers a year can the new Mombasa terminal handle?", "550,000 containers", "news.rss", None,
-     (2, 2), "https://news.example/port-1"),
-    ("How many bags of arabica did the Nairobi coffee auction sell?", "30,000 bags", "wire.atom", None, (1, 1),
-     "https://wire.example/urn:wire:1"),
+     "The terminal can handle", "https://news.example/port-1"),
+    ("How many bags of arabica did the Nairobi coffee auction sell?", "30,000 bags", "wire.atom", None,
+     "The Nairobi coffee auction", "https://wire.example/urn:wire:1"),
 ])
 def test_questions_are_answered_from_each_format_with_the_right_page_paragraph_or_link(
-        bot: Bot, question: str, quoted: str, file: str, page: int | None, lines: tuple[int, int],
-        url: str | None) -> None:
+        bot: Bot, corpus: Path, question: str, quoted: str, file: str, page: int | None,
+        lines: tuple[int, int] | str, url: str | None) -> None:
+    if isinstance(lines, str):
+        lines = (line_in(corpus / file, lines),) * 2
+        assert lines[0] > 3
     answer = bot.ask(question)
     assert not answer.abstained and quoted in (answer.answer or "")
     top = answer.to_json()["citations"][0]
@@ -107,7 +117,7 @@ def test_questions_are_answered_from_each_format_with_the_right_page_paragraph_o
     record, lines, stale = bot.article(answer.citations[0].source_id)  # the whole article, as a front end shows it
     assert stale is False  # read again now, the file gives the document that was indexed
     cited = [x.text for x in lines if (x.page, x.number) == (page, top["line_start"])]
-    assert cited and quoted in cited[0], cited
+    assert any(quoted in text for text in cited), cited  # (both paragraphs of the feed entry are on one line)
 
 
 def test_an_updated_feed_adds_new_entries_updates_changed_ones_and_keeps_those_it_dropped(

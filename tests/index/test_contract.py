@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa.errors import IndexCorruptError, IndexMissingError, ModelMismatchError
+from qa.errors import REBUILD, IndexCorruptError, IndexMissingError, ModelMismatchError
 from qa.index.contract import IndexTarget, ReadStore
 from qa.index.local import LocalIndex
 from qa.index.pipeline import ingest_paths
@@ -144,13 +144,15 @@ def test_another_model_or_backend_is_refused_in_one_line_and_changes_nothing(tar
         ingest_paths([SEEDS], target, other)
     message = str(err.value)
     assert "\n" not in message and "'tiny-hash-64'" in message and "'other-model'" in message
-    assert "--rebuild" in message and target.where in message
+    assert target.where in message and "--" not in message  # the fix is the front ends' to word, from fields
+    assert (err.value.fix, err.value.fields["built_model"], err.value.fields["asked"]) == (
+        REBUILD, "tiny-hash-64", "other-model")
     int8 = TinyEmbedder()
     int8.backend = "onnx-int8"  # type: ignore[attr-defined]
     with pytest.raises(ModelMismatchError) as err:
         ingest_paths([SEEDS], target, int8)
-    assert str(err.value) == (f"{target.where} was built with the torch backend, not onnx-int8: use --rebuild to "
-                              "re-embed everything, or --backend torch")
+    assert str(err.value) == f"{target.where} was built with the torch backend, not onnx-int8"
+    assert (err.value.fields["built_backend"], err.value.fields["asked"]) == ("torch", "onnx-int8")
     with pytest.raises(ModelMismatchError, match="other-model"):
         read(target, "other-model")
     assert state(target, tiny) == before
@@ -218,7 +220,8 @@ def test_a_damaged_index_is_one_clear_error(target: IndexTarget, tiny: TinyEmbed
     with pytest.raises(IndexCorruptError) as err:
         read(target)
     message = str(err.value)
-    assert "\n" not in message and ("rebuild" in message or "upgrade qa" in message)
+    assert "\n" not in message and (err.value.fix == REBUILD or "upgrade qa" in message)
+    assert "qa ingest" not in message and "--rebuild" not in message  # advice is the front ends' to word
 
 
 def test_small_indexes_offer_every_passage_as_a_candidate(target: IndexTarget, tiny: TinyEmbedder) -> None:
@@ -269,3 +272,25 @@ def test_the_lead_of_a_document_is_its_first_passage(target: IndexTarget, seeds_
 def _passages_of(store: ReadStore, tiny: TinyEmbedder, source: str) -> list[Any]:
     c = store.candidates(tiny.vector(QUESTION), tokens(QUESTION), terms(QUESTION), limit=store.passage_count())
     return [p for p in c.passages if p.source == source]
+
+
+def test_an_index_records_what_it_was_built_from_and_a_rebuild_replaces_it(target: IndexTarget, tiny: TinyEmbedder,
+                                                                          tmp_path: Path) -> None:
+    """Each ingest adds the files and folders it read to what the index records (`qa repl`'s /reindex reads
+    them again); one that adds a path but changes no document records it too; a rebuild records its own alone."""
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(next(SEEDS.glob("000_*.txt")), more / "copy.txt")
+    def recorded() -> list[str]:
+        store = read(target)
+        try:
+            return store.paths()
+        finally:
+            store.close()
+
+    ingest_paths([SEEDS], target, tiny)
+    assert recorded() == [str(SEEDS)]
+    ingest_paths([SEEDS / "001_3f7c58d4eaf15709.txt"], target, tiny)  # nothing changes but the record
+    assert recorded() == [str(SEEDS), str(SEEDS / "001_3f7c58d4eaf15709.txt")]
+    ingest_paths([more], target, tiny, rebuild=True)
+    assert recorded() == [str(more)]

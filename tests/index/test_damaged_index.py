@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from adapters.common.advice import with_advice
 from qa.embedding import Embedder
-from qa.errors import IndexCorruptError, IndexMissingError
+from qa.errors import INGEST, REBUILD, IndexCorruptError, IndexMissingError
 from qa.index import local as store
 from qa.index.local import ingest_paths
 from qa.pipeline import Pipeline
@@ -111,8 +112,14 @@ def damaged_copy(healthy: Path, work: Path, rel: Path, damage: Damage) -> Path:
     return index
 
 
-def clear(message: str, index: Path) -> str | None:
-    """What is wrong with the error message for a damaged index, or None: one line naming the index and the fix."""
+def clear(said: str | IndexCorruptError, index: Path) -> str | None:
+    """What is wrong with the error for a damaged index, or None: one line naming the index and the fix. The core's
+    error carries no command-line advice (its `fix` is REBUILD): the command line words it, as `qa ask` shows it."""
+    if isinstance(said, IndexCorruptError):
+        if "qa " in str(said) or said.fix != REBUILD:
+            return f"the core's error words the command line's advice, or no fix: {str(said)!r} ({said.fix})"
+        said = with_advice(said)
+    message = said
     if "\n" in message.strip():
         return f"more than one line: {message!r}"
     if str(index) not in message:
@@ -135,10 +142,10 @@ def probe(index: Path, embedder: Embedder, healthy: Snapshot, healthy_answer: di
         got = snapshot_of(data)
         said = answer(data, embedder)
     except IndexCorruptError as exc:
-        return "error", clear(str(exc), index)
+        return "error", clear(exc, index)
     except IndexMissingError as exc:
         # only when the damage took away what makes the folder an index: then a plain ingest builds a new one
-        ok = not store.exists(index) and str(index) in str(exc) and "qa ingest" in str(exc)
+        ok = not store.exists(index) and str(index) in str(exc) and exc.fix == INGEST and "qa " not in str(exc)
         return "missing", None if ok else f"IndexMissingError: {exc}"
     except Exception as exc:  # the user would see a traceback
         return "crash", f"raised {exc!r}"
@@ -165,7 +172,7 @@ def check_repairs(index: Path, healthy: Snapshot) -> list[str]:
     try:
         ingest_paths([SEEDS], index, TinyEmbedder())
     except IndexCorruptError as exc:
-        if (why := clear(str(exc), index)) is not None:
+        if (why := clear(exc, index)) is not None:
             problems.append(f"plain ingest: {why}")
     except Exception as exc:
         problems.append(f"plain ingest raised {exc!r}")
@@ -217,7 +224,7 @@ def test_damage_to_files_a_large_index_reads_when_answering_is_caught_too(tmp_pa
             try:
                 said = answer(store.open_index(index), tiny)
             except IndexCorruptError as exc:
-                why = clear(str(exc), index)
+                why = clear(exc, index)
             except Exception as exc:
                 why = f"raised {exc!r}"
             else:

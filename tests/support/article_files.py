@@ -79,23 +79,24 @@ def write_docx(path: Path) -> Path:
 
 
 def rss(items: list[tuple[str, str, str, str]]) -> str:
-    """An RSS 2.0 feed of (guid, title, date as RFC 822, HTML description) items."""
+    """An RSS 2.0 feed of (guid, title, date as RFC 822, HTML description) items, an element a line as feeds
+    are written."""
     body = "".join(
-        f"<item><guid>{guid}</guid><title>{title}</title><link>https://news.example/{guid}</link>"
-        f"<pubDate>{date}</pubDate><description><![CDATA[{html}]]></description></item>"
+        f"<item>\n<guid>{guid}</guid>\n<title>{title}</title>\n<link>https://news.example/{guid}</link>\n"
+        f"<pubDate>{date}</pubDate>\n<description><![CDATA[{html}]]></description>\n</item>\n"
         for guid, title, date, html in items)
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Example News</title>'
-            f"<link>https://news.example/</link>{body}</channel></rss>")
+    return (f'<?xml version="1.0"?>\n<rss version="2.0">\n<channel>\n<title>Example News</title>\n'
+            f"<link>https://news.example/</link>\n{body}</channel>\n</rss>\n")
 
 
 def atom(entries: list[tuple[str, str, str, str]]) -> str:
-    """An Atom feed of (id, title, updated ISO date, HTML content) entries."""
+    """An Atom feed of (id, title, updated ISO date, HTML content) entries, an element a line."""
     body = "".join(
-        f'<entry><id>{eid}</id><title>{title}</title><link href="https://wire.example/{eid}"/>'
-        f'<updated>{date}</updated><content type="html"><![CDATA[{html}]]></content></entry>'
+        f'<entry>\n<id>{eid}</id>\n<title>{title}</title>\n<link href="https://wire.example/{eid}"/>\n'
+        f'<updated>{date}</updated>\n<content type="html"><![CDATA[{html}]]></content>\n</entry>\n'
         for eid, title, date, html in entries)
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>Wire</title><id>urn:wire</id><updated>2025-02-01T00:00:00Z</updated>{body}</feed>")
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
+            f"<title>Wire</title>\n<id>urn:wire</id>\n<updated>2025-02-01T00:00:00Z</updated>\n{body}</feed>\n")
 
 
 NEWS_ITEMS = [

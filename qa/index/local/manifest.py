@@ -60,7 +60,7 @@ def read_manifest(index_dir: Path) -> dict:
     try:
         name = _pointer(index_dir)
     except FileNotFoundError:
-        raise IndexMissingError(f"no index at {index_dir}: run `qa ingest PATH` first") from None
+        raise IndexMissingError(f"no index at {index_dir}", index=str(index_dir)) from None
     if name.startswith("gen-"):
         raise damaged(index_dir, "it was written by an older version of qa")
     if not name.startswith("manifest-") or not name.endswith(".json") or "/" in name or any(c.isspace() for c in name):
@@ -123,7 +123,7 @@ def write_lock(index_dir: Path) -> Iterator[None]:
 
 
 def commit(index_dir: Path, model: str, dim: int, documents: list[DocumentRecord], segments: list[str],
-           backend: str = "torch") -> None:
+           backend: str = "torch", paths: list[str] | None = None) -> None:
     """Make a new manifest of `documents` in `segments` the live index, atomically; then remove what no
     manifest refers to any more (the previous manifest, merged segments, leftovers of killed writes).
     StorageError when it cannot be written: then the previous manifest stays live.
@@ -141,6 +141,7 @@ def commit(index_dir: Path, model: str, dim: int, documents: list[DocumentRecord
         "checksums": {s: checksums.crc_bytes((index_dir / s / checksums.LIST).read_bytes())
                       for s in segments if (index_dir / s / checksums.LIST).is_file()},
         "documents": [asdict(d) for d in documents],
+        "paths": list(paths or []),  # the files and folders the index was built from (`qa repl`'s /reindex)
     }
     data = json_bytes(manifest)
     name = f"manifest-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}-crc{checksums.crc_bytes(data)}.json"

@@ -57,7 +57,7 @@ class SegmentData:
 
 def damaged(index_dir: Path, why: str) -> IndexCorruptError:
     """The one error for an index that cannot be read, naming it and the fix."""
-    return IndexCorruptError(f"the index at {index_dir} is damaged ({why}): rebuild it with `qa ingest --rebuild PATH`")
+    return IndexCorruptError(f"the index at {index_dir} is damaged ({why})", index=str(index_dir))
 
 
 def _save(path: Path, array: np.ndarray) -> None:

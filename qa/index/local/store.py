@@ -46,14 +46,14 @@ def open_index(index_dir: Path, model: str | None = None) -> IndexData:
         except (KeyError, TypeError, AttributeError) as exc:
             raise damaged(index_dir, f"manifest lacks {exc}") from None
         if model is not None and manifest["model"] != model:
-            raise ModelMismatchError(
-                f"index at {index_dir} was built with model {manifest['model']!r}, not {model!r}: "
-                f"re-ingest with --model {model} into a new --index, or use --model {manifest['model']}"
-            )
+            raise ModelMismatchError(f"the index at {index_dir} was built with model {manifest['model']!r}, not {model!r}",
+                                     index=str(index_dir), built_model=manifest["model"], asked=model)
         try:
             docs = {d["source"]: DocumentRecord(**d) for d in manifest["documents"]}
-            return IndexData(manifest["model"], int(manifest["dim"]), docs, segments, path=index_dir,
+            data = IndexData(manifest["model"], int(manifest["dim"]), docs, segments, path=index_dir,
                              manifest=manifest["_name"], backend=str(manifest.get("backend", "torch")))
+            data.recorded_paths = [str(p) for p in manifest.get("paths") or []]
+            return data
         except (KeyError, TypeError, ValueError) as exc:
             raise damaged(index_dir, f"bad manifest: {exc}") from None
     raise damaged(index_dir, "CURRENT keeps changing")
@@ -71,6 +71,7 @@ class IndexData:
         self.segments = segments
         self.path = path
         self.manifest = manifest
+        self.recorded_paths: list[str] = []  # what the index was built from (none before they were recorded)
         self.live: list[np.ndarray] = []  # per segment: which passage rows are live
         for seg in segments:
             holds = np.array([documents.get(s) is not None and documents[s].segment == seg.name for s in seg.sources],
@@ -101,6 +102,10 @@ class IndexData:
             if len(rows):
                 out[source] = seg.passage(int(rows[0]))
         return out
+
+    def paths(self) -> list[str]:
+        """The files and folders the index was built from, as its ingests recorded them."""
+        return list(self.recorded_paths)
 
     def generation(self) -> str:
         """The manifest this index was opened from: every committed ingest writes a new one."""

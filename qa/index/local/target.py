@@ -25,7 +25,7 @@ class LocalIndex:
 
     def open(self, model: str | None = None) -> IndexData:
         if not self.exists():
-            raise IndexMissingError(f"no index at {self.path}: run `qa ingest PATH --index {self.path}` first")
+            raise IndexMissingError(f"no index at {self.path}", index=str(self.path))
         return open_index(self.path, model)
 
     @contextmanager

@@ -118,6 +118,7 @@ class LocalWriter:
         self._new: list[tuple[list[Passage], np.ndarray, np.ndarray, np.ndarray]] = []
         self._count: int | None = None
         self._info: IndexInfo | None = None
+        self._paths: list[str] = []
         manifest.remove_leftovers(index_dir)  # a killed or failed write's temporary files hold disk space
         if not manifest.exists(index_dir):
             return
@@ -133,6 +134,7 @@ class LocalWriter:
         except IndexCorruptError:
             return  # an unreadable or outdated index is rebuilt from the files
         self.old = old
+        self._paths = old.paths()
 
     def existing(self) -> IndexInfo | None:
         return None if self.old is None else IndexInfo(self.old.model, self.old.backend, self.old.dim)
@@ -145,6 +147,11 @@ class LocalWriter:
 
     def start(self, built: IndexInfo) -> None:
         self._info = built
+
+    def record_paths(self, paths: list[str]) -> bool:
+        before = self._paths
+        self._paths = list(dict.fromkeys([*before, *paths]))
+        return self._paths != before
 
     def remove(self, sources: list[str]) -> None:
         self._removed.update(sources)
@@ -185,7 +192,7 @@ class LocalWriter:
         live_segments = list(dict.fromkeys(r.segment for r in records if r.passages))
         before = manifest.current_name(self.index_dir)
         try:
-            manifest.commit(self.index_dir, info.model, info.dim, records, live_segments, info.backend)
+            manifest.commit(self.index_dir, info.model, info.dim, records, live_segments, info.backend, self._paths)
         except BaseException:
             if written and manifest.current_name(self.index_dir) == before:  # no manifest names it
                 remove_folder(self.index_dir / written)

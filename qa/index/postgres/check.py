@@ -42,7 +42,7 @@ def check_store(conn: psycopg.Connection[Any], where: str) -> IndexCheck:
     """Check the store whose schema `conn` is in: IndexCorruptError naming the first thing wrong."""
 
     def wrong(why: str) -> IndexCorruptError:
-        return IndexCorruptError(f"{where} is damaged ({why}): re-ingest with --rebuild")
+        return IndexCorruptError(f"{where} is damaged ({why})", store=where)
 
     meta = read_meta(conn, where)
     for query, what in _ROW_CHECKS:

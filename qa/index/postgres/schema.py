@@ -8,6 +8,7 @@ from typing import Any
 from qa.errors import IndexCorruptError, StoreUnavailableError
 from qa.index.contract import IndexInfo
 from qa.index.postgres.connection import installed, psycopg, sql, use_schema, vector_schema
+from qa.index.postgres.encoding import from_db
 
 SCHEMA_VERSION = 1
 HNSW_INDEX = "CREATE INDEX passages_embedding ON passages USING hnsw (embedding vector_ip_ops)"
@@ -28,12 +29,12 @@ def read_meta(conn: psycopg.Connection[Any], where: str) -> Meta:
     except psycopg.errors.UndefinedColumn:
         row = None
     if row is None:
-        raise IndexCorruptError(f"{where} has an unreadable qa_schema table: re-ingest with --rebuild")
+        raise IndexCorruptError(f"{where} has an unreadable qa_schema table", store=where)
     meta = Meta(int(row[0]), str(row[1]), int(row[2]), str(row[3]))
     if meta.version > SCHEMA_VERSION or meta.version < 1:
         raise IndexCorruptError(
             f"{where} has store schema version {meta.version}, this qa knows version {SCHEMA_VERSION}: "
-            "upgrade qa, or use another database or schema for this one")
+            "upgrade qa, or use another database or schema for this one", fix="upgrade", store=where)
     return meta
 
 
@@ -41,7 +42,8 @@ def create_tables(conn: psycopg.Connection[Any], model: str, dim: int, backend: 
     ddl = f"""
     CREATE TABLE qa_schema (
         version integer NOT NULL, model text NOT NULL, dim integer NOT NULL, backend text NOT NULL,
-        created timestamptz NOT NULL DEFAULT now(), generation bigint NOT NULL DEFAULT 0);
+        created timestamptz NOT NULL DEFAULT now(), generation bigint NOT NULL DEFAULT 0,
+        paths text[] NOT NULL DEFAULT '{{}}');  -- the files and folders the store was built from
     CREATE TABLE documents (
         id bigserial PRIMARY KEY, source text NOT NULL UNIQUE, content_hash text NOT NULL,
         title text, date text, passages integer NOT NULL);
@@ -108,8 +110,19 @@ def info(meta: Meta) -> IndexInfo:
 
 
 def ensure_generation(conn: psycopg.Connection[Any]) -> None:
-    """Stores made before the generation counter get it (0) at their next ingest."""
+    """Stores made before the generation counter (or the record of their paths) get it at their next ingest."""
     conn.execute("ALTER TABLE qa_schema ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE qa_schema ADD COLUMN IF NOT EXISTS paths text[] NOT NULL DEFAULT '{}'")
+
+
+def read_paths(run: Any) -> list[str]:
+    """The files and folders the store was built from, through `run(query, params)` (one row); none for a store
+    made before they were recorded."""
+    try:
+        row = run("SELECT paths FROM qa_schema", None)
+    except psycopg.errors.UndefinedColumn:
+        return []
+    return [from_db(p) for p in (row[0] if row and row[0] else [])]
 
 
 def bump_generation(conn: psycopg.Connection[Any]) -> None:
@@ -123,5 +136,5 @@ def read_generation(run: Any, where: str) -> str:
     except psycopg.errors.UndefinedColumn:
         return "0"
     if row is None:
-        raise IndexCorruptError(f"{where} has an unreadable qa_schema table: re-ingest with --rebuild")
+        raise IndexCorruptError(f"{where} has an unreadable qa_schema table", store=where)
     return str(row[0])

@@ -36,7 +36,7 @@ from qa.index.postgres.connection import (
     vector_schema,
 )
 from qa.index.postgres.encoding import lexeme, passage_from_json, to_db, vector_text
-from qa.index.postgres.schema import read_generation, read_meta
+from qa.index.postgres.schema import read_generation, read_meta, read_paths
 from qa.index.postgres.writer import documents
 from qa.passages import Passage
 
@@ -114,9 +114,8 @@ class PgStore:
             raise
         if model is not None and meta.model != model:
             self.close()
-            raise ModelMismatchError(
-                f"{self.where} (schema {schema}) was built with model {meta.model!r}, not {model!r}: "
-                f"re-ingest with --model {model} and --rebuild, or use --model {meta.model}")
+            raise ModelMismatchError(f"{self.where} (schema {schema}) was built with model {meta.model!r}, not {model!r}",
+                                     store=self.where, built_model=meta.model, asked=model)
         self.model = meta.model
         self.dim = meta.dim
         self.backend = meta.backend
@@ -127,8 +126,7 @@ class PgStore:
             with errors(self.dsn):
                 found = vector_schema(conn)
                 if found is None or not installed(conn, self.schema):
-                    raise IndexMissingError(
-                        f"no qa store in {self.where} (schema {self.schema}): run `qa ingest PATH` with this --store first")
+                    raise IndexMissingError(f"no qa store in {self.where} (schema {self.schema})", store=self.where)
                 use_schema(conn, self.schema, found)
                 if self._ef_search != _EF_SEARCH_DEFAULT:
                     conn.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(self._ef_search)))
@@ -184,6 +182,10 @@ class PgStore:
         """The store's commit counter: every ingest that changes something adds one."""
         return read_generation(self._run, self.where)
 
+    def paths(self) -> list[str]:
+        """The files and folders the store was built from, as its ingests recorded them."""
+        return read_paths(self._run)
+
     def documents(self) -> dict[str, DocumentRecord]:
         """Every ingested document by source, in ingest order."""
         with self._lock, errors(self.dsn):
@@ -211,7 +213,7 @@ class PgStore:
         n_sent = sum(len(p.sentences) for p in passages)
         sentence_tokens = [s.split() for s in (stok or [])]
         if len(sentence_tokens) != n_sent:
-            raise IndexCorruptError(f"{self.where}: sentence rows disagree with passages: re-ingest with --rebuild")
+            raise IndexCorruptError(f"{self.where}: sentence rows disagree with passages", store=self.where)
         columns = question_columns(tokens, terms)
         stf, slen = count_columns(sentence_tokens, columns)
         ptf, plen = count_columns([t.split() for t in (ptok or [])], columns)

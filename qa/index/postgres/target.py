@@ -69,7 +69,7 @@ class PostgresIndex:
             with errors(self.dsn):
                 found = vector_schema(conn)
                 if found is None or not installed(conn, self.schema):
-                    raise IndexMissingError(f"no qa store in {self.where}: run `qa ingest PATH` with this --store first")
+                    raise IndexMissingError(f"no qa store in {self.where}", store=self.where)
                 use_schema(conn, self.schema, found)
                 return check_store(conn, self.where)
         finally:

@@ -22,6 +22,7 @@ from qa.index.postgres.schema import (
     enter_schema,
     info,
     read_meta,
+    read_paths,
 )
 from qa.index.postgres.stats import Delta
 from qa.index.representation import passage_text, sentence_texts
@@ -93,6 +94,7 @@ class PgWriter:
         self._existing: IndexInfo | None = None
         self._documents: dict[str, DocumentRecord] = {}
         self._dropped: list[str] = []
+        self._paths: list[str] = []  # what the store was built from (a rebuild's paths alone)
         self.staging: str | None = None  # the schema a rebuild writes, swapped in at commit
         self.retired: str | None = None  # the old schema, once swapped out
         if self._installed and rebuild:
@@ -112,6 +114,7 @@ class PgWriter:
             self._existing = info(read_meta(conn, where))
             ensure_generation(conn)
             self._documents = documents(conn)
+            self._paths = read_paths(lambda query, params: conn.execute(query, params).fetchone())
         self._delta = Delta()
         self._doc_ids: dict[str, int] = {}
         self._bulk = False
@@ -130,6 +133,11 @@ class PgWriter:
         if not self._installed:
             create_tables(self.conn, built.model, built.dim, built.backend)
             self._installed = True
+
+    def record_paths(self, paths: list[str]) -> bool:
+        before = self._paths
+        self._paths = list(dict.fromkeys([*before, *paths]))
+        return self._paths != before
 
     def remove(self, sources: list[str]) -> None:
         _delete(self.conn, sources, self._delta)
@@ -163,6 +171,7 @@ class PgWriter:
         if self._bulk or self._added > _ANALYZE_MIN:
             self.conn.execute("ANALYZE passages")  # the planner's row estimates decide whether the indexes are used
         self._delta.apply(self.conn)
+        self.conn.execute("UPDATE qa_schema SET paths = %s", [[to_db(p) for p in self._paths]])
         if self.staging is not None:
             self._swap_in(self.staging)  # which sets the generation past the old store's
         else:
