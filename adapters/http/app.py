@@ -21,8 +21,6 @@ from adapters.http import errors
 from adapters.http.errors import documented
 from adapters.http.limits import LimitBody
 from adapters.http.models import (
-    K_MAX,
-    K_MIN,
     MAX_HISTORY_ANSWER_CHARS,
     QUESTION_PATTERN,
     QUESTION_RULE,
@@ -39,7 +37,7 @@ from adapters.http.models import (
 )
 from qa.answering.answer import display_source
 from qa.bot import Bot
-from qa.config import HISTORY_TURNS
+from qa.config import HISTORY_TURNS, MAX_K, MIN_K
 from qa.documents.feeds import feed_of
 from qa.errors import SourceError
 from qa.text.cleaning import MAX_QUESTION_CHARS
@@ -83,7 +81,7 @@ def create_app(bot: Bot, token: str | None = None) -> FastAPI:
              responses=documented(400, *auth, 405, 422, 500, 503))
     def search(q: str = Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=QUESTION_PATTERN,
                               description=QUESTION_RULE),
-               k: int = Query(5, ge=K_MIN, le=K_MAX), mode: Mode | None = None) -> dict[str, Any]:
+               k: int = Query(5, ge=MIN_K, le=MAX_K), mode: Mode | None = None) -> dict[str, Any]:
         """The ranked passages for `q`, with no answer chosen."""
         found = bot.search(q, k=k, mode=mode)
         return {"query": q, "passages": [{**c.to_json(), "id": c.source_id} for c in found]}

@@ -8,11 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from qa.config import HISTORY_TURNS, MODES
+from qa.config import HISTORY_TURNS, MAX_K, MIN_K, MODES
 from qa.text.cleaning import MAX_QUESTION_CHARS
 
-# k, the number of passages to cite or return, as `qa.config.resolve` bounds it
-K_MIN, K_MAX = 1, 50
 # The longest earlier answer a client may send back as context (the page cuts longer ones: only their names
 # and dates are read). With it every valid request fits `adapters.http.limits.MAX_BODY_BYTES`.
 MAX_HISTORY_ANSWER_CHARS = 4000
@@ -33,7 +31,7 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-K = Annotated[int, Field(strict=True, ge=K_MIN, le=K_MAX), BeforeValidator(_whole)]
+K = Annotated[int, Field(strict=True, ge=MIN_K, le=MAX_K), BeforeValidator(_whole)]
 Mode = Literal[MODES]  # type: ignore[valid-type]  # the core's modes, as an enum in the schema
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=QUESTION_PATTERN,
                                 description=QUESTION_RULE, examples=["Who did Ruto call in January 2025?"])]

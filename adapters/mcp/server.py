@@ -85,7 +85,7 @@ def build_server(bot: Bot) -> Any:
     @server.tool(description=ASK_DESCRIPTION)
     def ask(question: str, k: int = 3, history: list[HistoryTurn] | None = None) -> dict[str, Any]:
         try:
-            answer = bot.ask(_checked(question, "question"), history=history_of(history), k=max(1, min(int(k), 10)))
+            answer = bot.ask(_checked(question, "question"), history=history_of(history), k=k)
         except InputError as exc:
             raise ValueError(str(exc)) from None
         return {**answer.to_json(), "asked_as": answer.asked_as, "about": list(answer.about)}
@@ -93,7 +93,7 @@ def build_server(bot: Bot) -> Any:
     @server.tool(description=SEARCH_DESCRIPTION)
     def search(query: str, k: int = 5) -> dict[str, Any]:
         try:
-            found = bot.search(_checked(query, "query"), k=max(1, min(int(k), 20)))
+            found = bot.search(_checked(query, "query"), k=k)
         except InputError as exc:
             raise ValueError(str(exc)) from None
         return {"query": query, "passages": [{**c.to_json(), "id": c.source_id} for c in found]}
