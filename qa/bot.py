@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answering.answer import Answer, Citation
-from qa.config import Settings, check_history, check_k, check_mode, check_reader
+from qa.config import Settings, check_k, check_mode, check_reader
 from qa.documents.feeds import feed_of
 from qa.documents.freshness import Freshness
 from qa.documents.view import ArticleLine, article_text, source_id
@@ -20,7 +20,7 @@ from qa.index.contract import DocumentRecord, IndexTarget, ReadStore
 from qa.index.open import target_for
 from qa.index.pipeline import IngestReport, Progress, ingest_changes, ingest_paths
 from qa.pipeline import Pipeline
-from qa.question.conversation import Turn
+from qa.question.conversation import Turn, check_history
 from qa.reader.models import Reader, make_reader
 from qa.reader.reading import SentenceReader
 from qa.retrieval.retriever import Retriever

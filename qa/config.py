@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa.errors import ConfigError, InputError
-from qa.question.conversation import Turn
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODES = ("hybrid", "dense", "bm25")
@@ -172,19 +171,3 @@ def check_reader(reader: str) -> str:
     return reader
 
 
-def check_history(history: object) -> list[Turn]:
-    """The last HISTORY_TURNS turns of a conversation, each a `Turn` (as `Answer.turn()` makes it) or a
-    (question, answer or None for an abstention) pair; InputError for anything else. Earlier turns are left
-    out: a follow-up leans on the last few."""
-    if history is None:
-        return []
-    turns = list(history) if isinstance(history, (list, tuple)) else None
-
-    def pair(t: object) -> bool:
-        return (isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[0], str)
-                and (t[1] is None or isinstance(t[1], str)))
-
-    if turns is None or not all(isinstance(t, Turn) or pair(t) for t in turns):
-        raise InputError("history must be a list of turns, or of (question, answer) pairs of text; an answer may "
-                         "be None", field="history")
-    return [t if isinstance(t, Turn) else Turn(t[0], t[1]) for t in turns[-HISTORY_TURNS:]]

@@ -13,9 +13,10 @@ from adapters.common.advice import with_advice
 from adapters.main import main
 from qa import config
 from qa.bot import Bot
-from qa.config import HISTORY_TURNS, MAX_K, MIN_K, MODES, check_history, resolve
+from qa.config import HISTORY_TURNS, MAX_K, MIN_K, MODES, resolve
 from qa.errors import ASK, INGEST, IndexMissingError, InputError
 from qa.index.local import ingest_paths
+from qa.question.conversation import Turn, check_history
 from tests.support.paths import SEEDS
 from tests.support.tiny_embedder import TinyEmbedder
 
@@ -59,8 +60,10 @@ def test_an_unknown_mode_reader_or_a_malformed_history_is_refused(bot: Bot, kwar
 
 def test_the_core_reads_the_last_turns_of_a_long_history() -> None:
     turns = [(f"question {i}?", f"answer {i}.") for i in range(20)]
-    assert check_history(turns) == turns[-HISTORY_TURNS:]
-    assert check_history(None) == [] and check_history([["q?", None]]) == [("q?", None)]
+    assert check_history(turns) == [Turn(q, a) for q, a in turns[-HISTORY_TURNS:]]
+    assert check_history(None) == [] and check_history([["q?", None]]) == [Turn("q?", None)]
+    kept = Turn("Who did Ruto call?", "Ruto called Trump. [1]", "Who did Ruto call?", ("Trump",))
+    assert check_history([kept]) == [kept]  # a turn as Answer.turn() makes it is kept whole
 
 
 def test_a_long_history_is_taken(bot: Bot) -> None:

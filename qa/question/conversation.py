@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.config import HISTORY_TURNS
+from qa.errors import InputError
 from qa.question.understanding import asking_part, names_in
 from qa.text.answer_spans import NAMED, answer_kind, name_spans
 from qa.text.lexical import terms
@@ -64,6 +66,24 @@ def _short(name: str) -> str:
     Rubio"): what a follow-up's pronoun stands for reads naturally in the question."""
     words = name.split()
     return " ".join(words[-2:]) if len(words) > 3 else name
+
+
+def check_history(history: object) -> list[Turn]:
+    """The last HISTORY_TURNS turns of a conversation, each a `Turn` (as `Answer.turn()` makes it) or a
+    (question, answer or None for an abstention) pair; InputError for anything else. Earlier turns are left
+    out: a follow-up leans on the last few."""
+    if history is None:
+        return []
+    turns = list(history) if isinstance(history, (list, tuple)) else None
+
+    def pair(t: object) -> bool:
+        return (isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[0], str)
+                and (t[1] is None or isinstance(t[1], str)))
+
+    if turns is None or not all(isinstance(t, Turn) or pair(t) for t in turns):
+        raise InputError("history must be a list of turns, or of (question, answer) pairs of text; an answer may "
+                         "be None", field="history")
+    return [t if isinstance(t, Turn) else Turn(t[0], t[1]) for t in turns[-HISTORY_TURNS:]]
 
 
 def as_turn(item: Turn | Sequence[str | None]) -> Turn:

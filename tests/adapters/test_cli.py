@@ -208,7 +208,7 @@ ERRORS = {
     "missing index": (["ask", "Who did Ruto call?", "--index", "{tmp}/no-index"], "no index at"),
     "k is zero": (["ask", "Who did Ruto call?", "--k", "0"], "k must be between 1 and 50"),
     "k too large": (["ask", "Who did Ruto call?", "--k", "51"], "k must be between 1 and 50"),
-    "other model": (["ask", "Who did Ruto call?", "--model", "paraphrase-MiniLM-L3-v2"], "re-ingest"),
+    "other model": (["ask", "Who did Ruto call?", "--model", "paraphrase-MiniLM-L3-v2"], "rebuild it with `qa ingest --rebuild"),
     "missing reader model": (["ask", "Who did Ruto call?", "--reader-model", "{tmp}/no-reader"], "reader model"),
     "serve on a port that cannot be": (["serve", "--port", "99999"], "--port must be between 0 and 65535"),
     "watch a file": (["watch", "{tmp}/bad.txt"], "not a folder"),

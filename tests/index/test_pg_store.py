@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa.errors import IndexCorruptError, IndexMissingError, QAError, StoreUnavailableError
+from qa.errors import INGEST, IndexCorruptError, IndexMissingError, QAError, StoreUnavailableError
 from qa.index import pipeline
 from qa.index import postgres as pg_store
 from qa.index.candidates import count_columns
@@ -118,8 +118,9 @@ def assert_stats_exact(dsn: str, schema: str) -> None:
 def test_schema_is_created_on_first_ingest_in_its_own_schema_and_versioned(pg_dsn: str, schema: str,
                                                                             tiny: TinyEmbedder,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(IndexMissingError, match="qa ingest"):
+    with pytest.raises(IndexMissingError, match="no qa store") as missing:
         pg_store.PgStore(pg_dsn, schema=schema)
+    assert missing.value.fix == INGEST and "qa ingest" not in str(missing.value)  # the front end words the advice
     monkeypatch.setattr(pg_writer, "_BULK_MIN", 10)  # the seeds are few: take the build-the-index-after-loading path
     progress: list[tuple[int, int]] = []
     report = pg_store.ingest_paths_pg([SEEDS], pg_dsn, tiny, schema=schema, progress=lambda d, n: progress.append((d, n)))
