@@ -33,10 +33,7 @@ class Budget:
     # among them the other passages of the best such articles (`reach`, see `Retriever.retrieve`).
     reach: int = 3
     constrained_sentences: int = 6
-    # A sentence that names no one of the question read after one of its article that does: off, as it
-    # changed nothing on the tuning halves (SQuAD 0.901, news-dev 0.624 answer has gold either way) and
-    # lent a date sentence the question's subject it was not about.
-    named_context: bool = False
+    named_context: bool = True  # a sentence that names no one of the question is read after one of its article that does
 
     @property
     def hits(self) -> int:
@@ -69,6 +66,17 @@ _ANAPHOR = re.compile(r"^\W*(?:it|its|they|their|them|this|these|those|that|he|s
 _PRONOUN = re.compile(r"\b(?:he|she|they|him|her|his|them|their)\b", re.I)
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
+
+def _could_be_someone(name: str, texts: list[str]) -> bool:
+    """Whether `name` could be what "he" or "they" stands for: a proper name, with a word that the retrieved
+    passages never write in lower case. "Investment Partnership" is made of words the article also writes as common nouns
+    ("a partnership", "investment"): a thing, whose sentences' pronouns are about someone else."""
+    lower = {w for t in texts for w in _WORD.findall(t) if w[0].islower()}
+    return any(w.lower() not in lower for w in _WORD.findall(name))
+
+
 def _named_context(question: Question, retrieval: Retrieval, i: int, sentence: str) -> str | None:
     """For a sentence brought in from an article that names the question's people elsewhere (see
     `Retriever.retrieve`'s `reach`) and speaks of someone only by pronoun ("In a statement on Monday, he
@@ -76,11 +84,14 @@ def _named_context(question: Question, retrieval: Retrieval, i: int, sentence: s
     (the best by retrieval score): what the pronoun stands for. None when it needs none."""
     if not question.names or not _PRONOUN.search(sentence) or not 0 <= retrieval.reached <= i:
         return None
+    source = retrieval.hits[i].passage.source
+    texts = [t for h in retrieval.hits for t in h.passage.sentence_texts()]
+    if not all(_could_be_someone(n, texts) for n in question.names):
+        return None
     own = set(terms(sentence))
     wanted = [set(terms(n)) for n in question.names]
     if any(w and w <= own for w in wanted):  # it names one of them itself: its pronouns may be anyone's
         return None
-    source = retrieval.hits[i].passage.source
     best: tuple[float, str] | None = None
     for h in retrieval.hits:
         if h.passage.source != source:
