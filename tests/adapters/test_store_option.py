@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import DATA, ROOT, SEEDS
-from tests.support.slack_api_server import SlackAPIServer
+from tests.support.slack_fake.webapi import SlackAPIServer
 from tests.support.slack_process import SECRET, Running, qa_env, signed_mention
 
 pytest.importorskip("psycopg", reason="the postgres extra is not installed: pip install -e '.[postgres]'")

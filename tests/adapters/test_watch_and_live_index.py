@@ -22,7 +22,7 @@ from qa.index.local import ingest_paths, open_index
 from qa.index.open import target_for
 from tests.support.paths import ROOT, SEEDS
 from tests.support.repl_pty import Spawn, plain
-from tests.support.slack_api_server import SlackAPIServer
+from tests.support.slack_fake.webapi import SlackAPIServer
 from tests.support.slack_process import SECRET, Running, qa_env, signed_mention
 
 NEW_ARTICLE = """date 2025-03-10 Nairobi

@@ -23,7 +23,8 @@ from qa.bot import Bot
 from qa.config import resolve
 from qa.index.local import ingest_paths
 from tests.support.paths import SEEDS
-from tests.support.slack_api_server import Slack, SlackAPIServer
+from tests.support.slack_fake.signer import Slack
+from tests.support.slack_fake.webapi import SlackAPIServer
 from tests.support.slack_harness import serving
 from tests.support.tiny_embedder import TinyEmbedder
 

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from adapters.slack.handlers import SlackQA
 from adapters.slack.http import serve_http
 from qa.bot import Bot
-from tests.support.slack_api_server import Slack
+from tests.support.slack_fake.signer import Slack
 
 
 @contextmanager

@@ -21,7 +21,8 @@ from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import SentenceTransformerEmbedder
 from qa.index.local import ingest_paths
-from tests.support.slack_api_server import Call, Slack, SlackAPIServer, next_ts, texts
+from tests.support.slack_fake.signer import Slack, next_ts
+from tests.support.slack_fake.webapi import Call, SlackAPIServer, texts
 from tests.support.slack_harness import serving
 
 SECRET = "8f742231b10e8888abcd99ee85a5e6f1"

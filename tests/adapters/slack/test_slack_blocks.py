@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from adapters.slack import blocks as sb
 from qa.answering.answer import Answer, Citation
-from tests.support.slack_api_server import texts
+from tests.support.slack_fake.webapi import texts
 
 ENTITY_PART = re.compile(r"&[a-z]*$")
 

@@ -22,7 +22,8 @@ from adapters.slack.config import read_config
 from adapters.slack.memory import LRU, Seen
 from qa.errors import ConfigError
 from tests.support.paths import ROOT
-from tests.support.slack_api_server import SlackAPIServer, SocketModeServer
+from tests.support.slack_fake.socket_mode import SocketModeServer
+from tests.support.slack_fake.webapi import SlackAPIServer
 from tests.support.slack_process import SECRET, Running, qa_env, signed_mention
 
 

@@ -23,7 +23,8 @@ from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import SentenceTransformerEmbedder
 from qa.errors import ConfigError
-from tests.support.slack_api_server import Slack, SlackAPIServer, next_ts
+from tests.support.slack_fake.signer import Slack, next_ts
+from tests.support.slack_fake.webapi import SlackAPIServer
 from tests.support.slack_harness import serving
 
 BOT_TOKEN = "xoxb-0000-1111-exactlyonce"

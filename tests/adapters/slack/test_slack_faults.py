@@ -22,7 +22,8 @@ from adapters.slack.webapi import API_RETRIES, SlackConnectionError, web_client
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import SentenceTransformerEmbedder
-from tests.support.slack_api_server import Call, Slack, SlackAPIServer
+from tests.support.slack_fake.signer import Slack
+from tests.support.slack_fake.webapi import Call, SlackAPIServer
 from tests.support.slack_harness import serving
 
 SECRET = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f7"

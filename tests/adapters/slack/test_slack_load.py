@@ -28,7 +28,8 @@ from adapters.slack.webapi import web_client
 from qa.bot import Bot
 from qa.config import resolve
 from qa.embedding import SentenceTransformerEmbedder
-from tests.support.slack_api_server import Slack, SlackAPIServer
+from tests.support.slack_fake.signer import Slack
+from tests.support.slack_fake.webapi import SlackAPIServer
 from tests.support.slack_harness import serving
 
 SECRET = "c0ffee00c0ffee00c0ffee00c0ffee00"

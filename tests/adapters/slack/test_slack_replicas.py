@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.support.paths import ROOT, SEEDS
-from tests.support.slack_api_server import SlackAPIServer
+from tests.support.slack_fake.webapi import SlackAPIServer
 from tests.support.slack_process import SECRET, Running, qa_env
 
 QUESTIONS = ["How much did the Biden administration pledge to the Haiti mission?", "Who did Ruto call in January 2025?"]
