@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answering.answer import Answer, Citation
-from qa.config import Settings, check_k, check_mode, check_reader
+from qa.config import Settings, check_k, check_mode, check_reader, resolve
 from qa.documents.feeds import feed_of
 from qa.documents.freshness import Freshness
 from qa.documents.view import ArticleLine, article_text, source_id
@@ -67,6 +68,37 @@ class Bot:
         self._lock = threading.Lock()
         self.target: IndexTarget = target_for(settings)
         self.freshness = Freshness()  # one rule for whether a cited or viewed article changed since indexed
+
+    @classmethod
+    def from_folder(cls, folder: str | os.PathLike[str], index: str | os.PathLike[str] | None = None,
+                    embedder: Embedder | None = None, **settings: object) -> Bot:
+        """A bot over the articles in `folder`, its index (at `index`, or the default place) brought up to date
+        first (only what changed is embedded). `settings` are `qa.config.resolve`'s arguments; the environment
+        is not read (use `Bot(Settings.from_env(...))` for that). SourceError when nothing could be indexed."""
+        bot = cls(resolve(env={}, index=index, corpus=folder, **settings), embedder=embedder)  # type: ignore[arg-type]
+        try:
+            report = bot.ingest([Path(folder)])
+            if not bot.target.exists():
+                raise SourceError(f"nothing could be indexed in {folder}: "
+                                  f"{'; '.join(report.errors) or 'no articles found'}")
+        except BaseException:
+            bot.close()
+            raise
+        return bot
+
+    def close(self) -> None:
+        """Close the open index (a later question opens it again); the bot stays usable."""
+        with self._lock:
+            live, self._live = self._live, None
+        if live is not None:
+            live.retired = True
+            live.close_if_done()
+
+    def __enter__(self) -> Bot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def sentence_reader(self) -> SentenceReader:
         """The reader (the settings' model, or the one given), loaded and warmed up on first use."""

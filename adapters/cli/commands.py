@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,11 +75,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question:
         check_question(clean_question(" ".join(args.question)))  # a bad question fails before the model loads
     questions = (clean_question(q) for q in _questions(args))
+    first = next(questions, None)  # no question at all is an error before the model loads
+    if first is None:
+        raise InputError("no question given: the input held no question (one per line)")
     err = stderr_console()
     bot = load_bot(Bot(settings), err)
     out = Console(highlight=False, soft_wrap=False)
     status = 0
-    for q in questions:
+    for n, q in enumerate(itertools.chain([first], questions)):
         try:
             answer = bot.ask(q)
         except InputError as exc:
@@ -92,7 +96,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         elif out.is_terminal:
             out.print(render_answer(answer))
         else:
-            print(plain_answer(answer), flush=True)
+            print(("\n" if n else "") + plain_answer(answer), flush=True)  # a blank line between answers
     return status
 
 

@@ -89,7 +89,8 @@ def render_answer(answer: Answer, fold: int = FOLD) -> RenderableType:
 
 
 def plain_answer(answer: Answer) -> str:
-    """The answer as plain lines, for pipes: no colours, no layout, no control characters."""
+    """The answer as plain lines, for pipes: no colours, no layout, no control characters; each citation
+    followed by its passage, indented."""
     lines: list[str] = []
     if answer.abstained:
         lines.append("The articles do not answer this question.")
@@ -103,4 +104,5 @@ def plain_answer(answer: Answer) -> str:
         link = f" · {terminal_safe(c.url, one_line=True)}" if c.url else ""
         stale = f" ({STALE})" if c.stale else ""
         lines.append(f"[{c.n}] {_where(c)}{' · ' + meta if meta else ''}{link}{extra}{stale}")
+        lines.append("    " + excerpt(c).plain)  # the passage, folded around the quoted sentence
     return "\n".join(lines)

@@ -78,6 +78,19 @@ class Answer:
     quotes: list[Quote] = field(default_factory=list)  # the quoted sentences, in the order of `answer`
     about: tuple[str, ...] = ()  # what the answer names as the answer (a who/which question's person), for follow-ups
 
+    def __str__(self) -> str:
+        """The answer as plain text: the quoted sentences with their [n] markers, then each citation on a line
+        (an abstention says so)."""
+        if self.abstained:
+            return "The articles do not answer this question."
+        lines = [self.answer or ""]
+        for c in self.citations:
+            where = f"{display_source(c.source)}:{c.line_start}"
+            if c.page is not None:
+                where += f" (p. {c.page})"
+            lines.append(" · ".join(x for x in (f"[{c.n}] {where}", c.title, c.date) if x))
+        return "\n".join(lines)
+
     def turn(self) -> Turn:
         """This question and answer as a turn of the conversation, for the follow-ups after it."""
         return Turn(self.question, None if self.abstained else self.answer, self.asked_as, self.about)

@@ -128,8 +128,22 @@ def test_plain_output_when_piped(index_arg: list[str], capsys: pytest.CaptureFix
     assert code == 0
     assert "38.5 billion" in lines[0] and lines[0].endswith("[1]")
     assert lines[1] == "[1] seeds/002_55bcac6e1997eb79.txt:8"
-    assert lines[2].startswith("[2] seeds/") and len(lines) == 3
+    assert lines[2].startswith("    The Biden administration") and "38.5 billion" in lines[2]  # the passage, indented
+    assert lines[3].startswith("[2] seeds/") and lines[4].startswith("    ") and len(lines) == 5
     assert "\x1b[" not in out
+
+
+def test_piped_answers_are_separated_and_no_question_fails_before_the_model(
+        index_arg: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PLEDGE}\n\n{WORLD_CUP}\n"))
+    code, out, _ = run(["ask", *index_arg], capsys)
+    assert code == 0
+    first, second = out.rstrip("\n").split("\n\n")  # one blank line between the two answers
+    assert first.startswith("The Biden administration") and second == "The articles do not answer this question."
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n  \n"))
+    monkeypatch.setattr("adapters.cli.commands.load_bot", lambda *a: pytest.fail("the model was loaded"))
+    code, out, err = run(["ask", *index_arg], capsys)
+    assert code != 0 and out == "" and err.startswith("error: no question given")
 
 
 def test_plain_abstention(index_arg: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -173,6 +173,7 @@ def test_the_piped_chat_prints_no_control_characters(evil: dict[str, object], tm
     assert proc.returncode == 0, proc.stderr
     assert_nothing_escapes(proc.stdout + proc.stderr)
     out = proc.stdout.decode()
-    assert out.count(SHOWN) == 2  # in the answer and in /sources 1
+    answer, sources = out.split("\n\n")[:2]
+    assert answer.count(SHOWN) == 2 and SHOWN in sources  # in the answer, its cited passage and /sources 1
     assert SHOWN_LINK in out and "(taken as: What did Loiyangalani say about it?)" in out
     assert "unknown command /nope␛]0;pwned␇" in proc.stderr.decode()

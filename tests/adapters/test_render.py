@@ -81,7 +81,8 @@ def test_plain_lines_for_pipes() -> None:
     answer = Answer("q", f"{PLEDGE} [1]", False, [cite(1, PLEDGE, (0, len(PLEDGE)), date="2024-11-09",
                                                         also_in=["seeds/004_x.txt"])])
     assert plain_answer(answer) == (f"{PLEDGE} [1]\nReported in 2 articles.\n"
-                                    "[1] seeds/002_55bcac6e1997eb79.txt:8 · 2024-11-09 (also in: seeds/004_x.txt)")
+                                    "[1] seeds/002_55bcac6e1997eb79.txt:8 · 2024-11-09 (also in: seeds/004_x.txt)\n"
+                                    f"    {PLEDGE}")  # the passage, for a reader of the pipe
     assert plain_answer(Answer("q", None, True)) == "The articles do not answer this question."
 
 
