@@ -31,7 +31,9 @@ def test_an_assistant_lists_the_tools_asks_searches_and_reads_articles(seeds_ind
         asked = await session.call_tool("ask", {"question": "Who did Ruto call in January 2025?", "k": 3})
         first = asked.structuredContent
         followed = await session.call_tool("ask", {"question": "What did they say about Haiti?", "history": [
-            {"question": first["question"], "answer": first["answer"]}]})
+            {"question": first["question"], "answer": first["answer"], "asked_as": first["asked_as"],
+             "about": first["about"]}]})
+        no_k = await session.call_tool("ask", {"question": "Who did Ruto call in January 2025?", "k": 0})
         alone = await session.call_tool("ask", {"question": "What did they say about Haiti?"})
         outside = await session.call_tool("ask", {"question": "What is the boiling point of mercury?"})
         empty = await session.call_tool("ask", {"question": "   "})
@@ -40,7 +42,7 @@ def test_an_assistant_lists_the_tools_asks_searches_and_reads_articles(seeds_ind
         first = listed.resources[0]
         read = await session.read_resource(first.uri)
         return {"tools": tools, "asked": asked, "followed": followed, "alone": alone, "outside": outside,
-                "empty": empty, "found": found,
+                "empty": empty, "found": found, "no_k": no_k,
                 "listed": listed, "read": read}
 
     got = asyncio.run(_session(seeds_index, tmp_path, work))
@@ -70,6 +72,7 @@ def test_an_assistant_lists_the_tools_asks_searches_and_reads_articles(seeds_ind
     assert got["empty"].isError and "empty" in got["empty"].content[0].text.lower()
     assert "qa ask" not in got["empty"].content[0].text  # advice for an assistant, not for a command line
     assert len(got["found"].structuredContent["passages"]) == 2
+    assert got["no_k"].isError and "k must be a whole number from 1 to 50" in got["no_k"].content[0].text  # never taken as 1
 
     assert len(got["listed"].resources) == 5
     text = got["read"].contents[0].text
