@@ -62,9 +62,16 @@ class Document:
         return self.file or self.source
 
 
+# The version of the rules that turn a document's text into passages (summary boxes dropped, sentences, captions):
+# part of every document's hash, so that when they change each index reads its documents again at its next ingest
+# instead of keeping passages cut by the old rules. Bump it with any such change.
+PASSAGE_RULES = "2"
+
+
 def content_hash(text: str) -> str:
-    """What tells one version of a document's text from another (the index keeps it per document)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """What tells one version of a document's text, as the passage rules cut it, from another (the index keeps it
+    per document)."""
+    return hashlib.sha256(f"passage rules {PASSAGE_RULES}\n{text}".encode()).hexdigest()
 
 
 def word_count(text: str) -> int:
