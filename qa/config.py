@@ -4,6 +4,7 @@ the core accepts (k, modes, question length, history turns), which every front e
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,8 +33,11 @@ HISTORY_TURNS = 6
 
 
 def project_seeds() -> Path:
-    """The bundled default corpus (`seeds/` beside the package)."""
-    return Path(__file__).resolve().parent.parent / "seeds"
+    """The bundled default corpus: `seeds/` beside the package in a checkout, or where an installed wheel put
+    them (`share/qa/seeds` under the environment's prefix)."""
+    checkout = Path(__file__).resolve().parent.parent / "seeds"
+    installed = Path(sys.prefix) / "share" / "qa" / "seeds"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
 
 def default_index_dir(env: Mapping[str, str]) -> Path:

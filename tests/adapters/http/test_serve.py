@@ -50,6 +50,11 @@ def test_follow_ups_use_the_history_and_abstentions_are_honest(served: str) -> N
     assert all(c["source"].startswith(("seeds/003_", "seeds/004_")) for c in follow["citations"])
     status, out = request(served + "/api/ask", {"question": OUTSIDE})
     assert status == 200 and out["abstained"] is True and out["answer"] is None and out["citations"] == []
+    # after the conversation too, with its turns as the page keeps them: nothing leaks into it
+    turn = [follow["question"], follow["answer"], follow["asked_as"], follow["about"]]
+    status, out = request(served + "/api/ask", {"question": OUTSIDE, "history": [[QUESTION, "Marco Rubio"], turn],
+                                                "view": "web"})
+    assert status == 200 and out["abstained"] is True and out["asked_as"] is None and out["citations"] == []
 
 
 def test_search_sources_and_health(served: str) -> None:

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 from tests.support.slack_fake.socket_mode import SocketModeServer
 
 
+@dataclass
 class Call:
     """One request the bot made."""
 
