@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import Settings, resolve
-from qa.embedding import SentenceTransformerEmbedder
+from qa.config import DEFAULT_BACKEND, DEFAULT_MODEL, Settings, resolve
+from qa.embedding import SentenceTransformerEmbedder, make_embedder
 from qa.index.local import ingest_paths
 from tests.support.paths import ROOT, SEEDS
 from tests.support.postgres import pg_database, pg_dsn, schema  # noqa: F401  (fixtures for every test module)
@@ -91,8 +91,12 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 @pytest.fixture(scope="session")
-def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
-    """An index of the five seed articles, built once with the real model. Do not write to it."""
+def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder,
+                _shared_cache: Path) -> Path:
+    """An index of the five seed articles, built once with the real model. Do not write to it. The model's ONNX
+    export is made too, as `qa ingest` makes it, so a question asked of this index in any order of the tests
+    runs on ONNX, as it would after a real ingest."""
+    make_embedder(DEFAULT_MODEL, DEFAULT_BACKEND, _shared_cache / "qa", export_missing=True)
     index = tmp_path_factory.mktemp("seeds-index")
     report = ingest_paths([SEEDS], index, embedder)
     assert not report.errors and len(report.added) == 5

@@ -82,7 +82,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     bot = load_bot(Bot(settings), err)
     out = Console(highlight=False, soft_wrap=False)
     status = 0
-    for n, q in enumerate(itertools.chain([first], questions)):
+    printed = False
+    for q in itertools.chain([first], questions):
         try:
             answer = bot.ask(q)
         except InputError as exc:
@@ -96,7 +97,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         elif out.is_terminal:
             out.print(render_answer(answer))
         else:
-            print(("\n" if n else "") + plain_answer(answer), flush=True)  # a blank line between answers
+            print(("\n" if printed else "") + plain_answer(answer), flush=True)  # a blank line between answers
+            printed = True
     return status
 
 

@@ -96,4 +96,5 @@ def test_plain_lines_show_the_pdf_page_the_feed_link_and_a_stale_source() -> Non
                      text="The port opened.", score=1.0, also_in=[], url="https://news.example/port-1")
     lines = plain_answer(Answer("q", "Exports rose. [1]", False, [pdf, entry])).splitlines()
     assert lines[1] == f"[1] reports/trade.pdf p. 3, lines 12–14 · Trade ({STALE})"
-    assert lines[2] == "[2] feeds/news.rss, entry “port-1”, line 1 · https://news.example/port-1"  # its id: no title
+    assert lines[2] == "    Exports rose."  # each citation's passage, under it
+    assert lines[3] == "[2] feeds/news.rss, entry “port-1”, line 1 · https://news.example/port-1"  # its id: no title
