@@ -16,10 +16,10 @@ from qa.documents.feeds import feed_of
 from qa.documents.freshness import Freshness
 from qa.documents.view import ArticleLine, article_text, source_id
 from qa.embedding import Embedder, backend_of, make_embedder, vector_kind
-from qa.errors import SourceError
-from qa.index.contract import DocumentRecord, IndexTarget, ReadStore
+from qa.errors import IndexCorruptError, IndexMissingError, SourceError
+from qa.index.contract import DocumentRecord, IndexInfo, IndexTarget, ReadStore
 from qa.index.open import target_for
-from qa.index.pipeline import IngestReport, Progress, ingest_changes, ingest_paths
+from qa.index.pipeline import IngestReport, Progress, check_compatible, ingest_changes, ingest_paths
 from qa.pipeline import Pipeline
 from qa.question.conversation import Turn, check_history
 from qa.reader.models import Reader, make_reader
@@ -125,8 +125,20 @@ class Bot:
             raise SourceError(f"cannot build the index from {self.settings.corpus}: {why}")
         return report
 
-    def _ingest_embedder(self) -> Embedder:
-        """The embedder for an ingest: it exports the ONNX model first when missing, so questions need no torch."""
+    def _ingest_embedder(self, rebuild: bool = False) -> Embedder:
+        """The embedder for an ingest: it exports the ONNX model first when missing, so questions need no torch.
+        An index built with another model or kind of vectors is refused first, before any model is loaded."""
+        if self._given is None and not rebuild and self.target.exists():
+            try:
+                store = self.target.open()
+            except (IndexCorruptError, IndexMissingError):
+                store = None  # the ingest repairs or builds it
+            if store is not None:
+                try:
+                    built = IndexInfo(store.model, store.backend, store.dim)
+                finally:
+                    store.close()
+                check_compatible(built, self.settings.model, self.settings.backend, self.target.where)
         if self._given is None:
             s = self.settings
             self.embedder = make_embedder(s.model, s.backend, s.cache_dir, export_missing=True)
@@ -134,7 +146,7 @@ class Bot:
 
     def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
         """Incrementally ingest `paths` into the configured index; the next question opens the new one."""
-        report = ingest_paths(paths, self.target, self._ingest_embedder(), rebuild=rebuild, progress=progress,
+        report = ingest_paths(paths, self.target, self._ingest_embedder(rebuild), rebuild=rebuild, progress=progress,
                               vectors=self.settings.vectors)
         with self._lock:
             self._checked = 0.0  # look for the new generation at the next question

@@ -135,17 +135,17 @@ def embed_passages(passages: list[Passage], embedder: Embedder, progress: Progre
     return pv, sv, wv
 
 
-def check_compatible(built: IndexInfo | None, embedder: Embedder, where: str) -> None:
-    """ModelMismatchError unless `embedder` may add vectors to an index built as `built` (the same model,
-    and a backend of the same vector kind)."""
+def check_compatible(built: IndexInfo | None, model: str, backend: str, where: str) -> None:
+    """ModelMismatchError unless vectors of `model` made on `backend` may be added to an index built as `built`
+    (the same model, and a backend of the same vector kind)."""
     if built is None:
         return
-    if built.model != embedder.name:
-        raise ModelMismatchError(f"{where} was built with model {built.model!r}, not {embedder.name!r}",
-                                 built_model=built.model, asked=embedder.name)
-    if vector_kind(built.backend) != vector_kind(backend_of(embedder)):
-        raise ModelMismatchError(f"{where} was built with the {built.backend} backend, not {backend_of(embedder)}",
-                                 built_backend=built.backend, asked=backend_of(embedder))
+    if built.model != model:
+        raise ModelMismatchError(f"{where} was built with model {built.model!r}, not {model!r}",
+                                 built_model=built.model, asked=model)
+    if vector_kind(built.backend) != vector_kind(backend):
+        raise ModelMismatchError(f"{where} was built with the {built.backend} backend, not {backend}",
+                                 built_backend=built.backend, asked=backend)
 
 
 def ingest_documents(
@@ -172,7 +172,7 @@ def ingest_documents(
     report = report or IngestReport()
     root_paths = [Path(r).resolve() for r in roots]
     with target.writer(rebuild=rebuild) as writer:
-        check_compatible(writer.existing(), embedder, writer.where)
+        check_compatible(writer.existing(), embedder.name, backend_of(embedder), writer.where)
         indexed = writer.documents()
         keep, fresh = plan_changes(indexed, docs, root_paths, protect or set(), report)
         recorded = writer.record_paths([os.path.abspath(p) for p in record]) if record else False

@@ -50,7 +50,7 @@ def wait_until_settled(paths: set[Path], settle_s: float = SETTLE_S, max_s: floa
         last = now
 
 
-def _folders(roots: list[Path]) -> set[Path]:
+def folders_under(roots: list[Path]) -> set[Path]:
     """Every folder under `roots` (hidden ones and indexes left out), the roots included."""
     found = set()
     for root in roots:
@@ -60,7 +60,7 @@ def _folders(roots: list[Path]) -> set[Path]:
     return found
 
 
-def _with_new_folders(files: set[Path], known: set[Path]) -> set[Path]:
+def with_new_folders(files: set[Path], known: set[Path]) -> set[Path]:
     """`files` plus the outermost new folder above each of them. A folder made and filled at once (copied
     in, unpacked) is reported late by the file system: the files written before it was watched are never
     reported, so the whole new folder is read."""
@@ -94,11 +94,11 @@ def watch_changes(paths: list[Path], stop: threading.Event | None = None,
     for changes in watchfiles.watch(*roots, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS,
                                     stop_event=stop, rust_timeout=200, yield_on_timeout=True):
         if known is None:  # the watcher is running: note the folders there are, then say so
-            known = _folders(roots)
+            known = folders_under(roots)
             yield set()
         if not changes:
             continue
-        files = _with_new_folders({Path(raw) for _, raw in changes}, known)
-        known |= _folders([f for f in files if f.is_dir()])
+        files = with_new_folders({Path(raw) for _, raw in changes}, known)
+        known |= folders_under([f for f in files if f.is_dir()])
         wait_until_settled(files)
         yield files

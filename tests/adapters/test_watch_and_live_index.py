@@ -34,6 +34,12 @@ Under the pact, the US Coast Guard will help patrol the Kenyan coast for illegal
 NEW_QUESTION = "Who will help patrol the Kenyan coast for illegal trawlers?"
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A process started in the background of a script (as CI may start the tests) inherits an ignored SIGINT;
+    the watch is started as from a terminal, where Ctrl-C reaches it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def seed(prefix: str) -> Path:
     return next(SEEDS.glob(f"{prefix}*.txt"))
 
@@ -44,7 +50,7 @@ class Watching:
     def __init__(self, folder: Path, where: list[str], env: dict[str, str]) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "adapters", "watch", str(folder), *where],
                                      cwd=folder.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+                                     text=True, preexec_fn=_ctrl_c_as_in_a_terminal)
         self.lines: list[str] = []
         self.errors: list[str] = []
         threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True).start()
@@ -205,17 +211,3 @@ def test_qa_watch_keeps_a_postgresql_store_in_step(tmp_path: Path, pg_database: 
     finally:
         if proc.poll() is None:
             proc.kill()
-
-
-def test_a_new_folder_is_read_whole_even_when_its_first_files_were_never_reported(tmp_path: Path) -> None:
-    """inotify watches a new folder only once it has seen it: files written into it before then are never
-    reported. The watcher reads the whole new folder whenever something under it is reported."""
-    from qa.index.watching import _folders, _with_new_folders
-
-    root = tmp_path / "articles"
-    (root / "old").mkdir(parents=True)
-    known = _folders([root])
-    (root / "new" / "deeper").mkdir(parents=True)
-    reported = {root / "new" / "deeper" / "late.txt", root / "old" / "edited.txt"}
-    assert _with_new_folders(reported, known) == reported | {root / "new"}
-    assert _with_new_folders({root / "old" / "edited.txt"}, known) == {root / "old" / "edited.txt"}

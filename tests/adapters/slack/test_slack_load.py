@@ -1,4 +1,4 @@
-"""The Slack bot under load, on loopback: 200 signed events in 20 s to the real Bolt HTTP server.
+"""The Slack bot under load, on loopback: 100 signed events in 10 s to the real Bolt HTTP server.
 
 Most are questions about the seeds, each in its own channel so that its reply can be told apart; the
 rest are Slack's retries of some of them (same event id, X-Slack-Retry-Num 1 or 2), and requests with
@@ -34,10 +34,10 @@ from tests.support.slack_harness import serving
 
 SECRET = "c0ffee00c0ffee00c0ffee00c0ffee00"
 BOT_TOKEN = "xoxb-5150-load-test"
-EVENTS = 200  # requests sent in all
-WINDOW = 20.0  # seconds they are spread over
-QUESTIONS = 160  # of which distinct questions; the rest are retries, forged and stale requests
-RETRIES, FORGED, STALE = 24, 8, 8
+EVENTS = 100  # requests sent in all
+WINDOW = 10.0  # seconds they are spread over
+QUESTIONS = 80  # of which distinct questions; the rest are retries, forged and stale requests
+RETRIES, FORGED, STALE = 12, 4, 4
 ASKED = [  # (question, what its answer says)
     ("How much did the Biden administration pledge to the Haiti mission?", "38.5 billion"),
     ("How much money did the Biden administration pledge for the Haiti mission?", "38.5 billion"),
@@ -64,7 +64,7 @@ class Send:
 
 
 def plan(rng: random.Random) -> list[Send]:
-    """The 200 requests in the order they are sent: a few questions first, then everything mixed."""
+    """The requests in the order they are sent: a few questions first, then everything mixed."""
     kinds = ["question"] * (QUESTIONS - 5) + ["retry"] * RETRIES + ["forged"] * FORGED + ["stale"] * STALE
     rng.shuffle(kinds)
     kinds = ["question"] * 5 + kinds
@@ -110,7 +110,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def test_200_signed_events_in_20_s_are_each_answered_exactly_once(
+def test_100_signed_events_in_10_s_are_each_answered_exactly_once(
         served: tuple[SlackQA, Slack], api: SlackAPIServer, capsys: pytest.CaptureFixture[str]) -> None:
     qa_app, slack = served
     api.reset()
