@@ -8,10 +8,9 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# the CPU build of torch first, so nothing later can pull the CUDA wheels; no bytecode at install
-	# (Python compiles what it imports, once), which halves the install
-	$(BIN)/pip install -qq --disable-pip-version-check --no-compile "torch==2.13.0"
-	$(BIN)/pip install -qq --disable-pip-version-check --no-compile -e ".[dev]"
+	# the CPU build of torch first, so nothing later can pull the CUDA wheels
+	$(BIN)/pip install -qq --disable-pip-version-check "torch==2.13.0"
+	$(BIN)/pip install -qq --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
