@@ -9,6 +9,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from qa.config import default_cache_dir
 from tests.support.paths import ROOT
 
 QUESTION = "How much did the Biden administration pledge to the Haiti mission?"
@@ -20,15 +21,17 @@ def test_an_installed_wheel_answers_from_the_seeds_it_carries(tmp_path: Path) ->
                     "-w", str(built)], check=True, timeout=300, capture_output=True)
     [wheel] = built.glob("*.whl")
     fresh = tmp_path / "fresh"
-    subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(fresh)], check=True, timeout=120)
     site = Path(subprocess.run([str(fresh / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
     # the dependencies (torch, the models…) are this environment's; the project itself only the wheel's
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    subprocess.run([str(fresh / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
-                   check=True, timeout=300, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(fresh / "bin" / "python"), "install", "-q", "--no-deps",
+                    str(wheel)], check=True, timeout=300, capture_output=True)
     home = tmp_path / "home"
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    # a fresh home, but this run's model cache: the ONNX export the other tests made is not made again
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "HF_HUB_OFFLINE": "1",
+           "XDG_CACHE_HOME": str(default_cache_dir(os.environ).parent)}
     done = subprocess.run([str(fresh / "bin" / "qa"), "ask", QUESTION], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
