@@ -200,14 +200,16 @@ class Chat:
         if not sources:
             self.hint("no sources yet: ask a question first")
             return
+        numbers = sorted(c.n for c in sources)
+        which = f"source {numbers[0]}" if len(numbers) == 1 else f"sources {numbers[0]} to {numbers[-1]}"
         try:
             n = int(arg)
         except ValueError:
-            self.hint(f"usage: /sources N, with N from 1 to {len(sources)}")
+            self.hint(f"usage: /sources N (the last answer has {which})")
             return
         match = [c for c in sources if c.n == n]
         if not match:
-            self.hint(f"no source {n}: the last answer has sources 1 to {len(sources)}")
+            self.hint(f"no source {n}: the last answer has {which}")
             return
         c = match[0]
         if self.plain:

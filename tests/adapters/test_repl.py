@@ -45,6 +45,10 @@ def test_chat_session_follow_up_sources_reset_and_keys(seeds_index: Path, spawn:
     full = plain(repl.run("/sources 1", until="score"))
     assert full.lstrip().startswith("[1] " + sources[0])
     assert "Rubio" in full and "/sources 1" not in full.split("\n", 1)[1]  # shown whole, not folded
+    last = len(sources)
+    which = "source 1" if last == 1 else f"sources 1 to {last}"
+    assert f"no source {last + 1}: the last answer has {which}" in plain(repl.run(f"/sources {last + 1}",
+                                                                                   until="the last answer has"))
     # a question on another topic stands alone: the conversation never makes it answerable
     outside = plain(repl.run("What is the boiling point of mercury?", until="do not answer"))
     assert "taken as" not in outside and outside.lstrip().startswith("The articles do not answer this question.")
