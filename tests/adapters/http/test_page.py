@@ -252,15 +252,18 @@ def test_focus_shows_nothing_wraps_at_360_px_and_no_request_fails(browser: Any, 
     assert failed == []  # the favicon included
 
 
-@pytest.mark.skipif(not os.environ.get("QA_PAGE_SCREENSHOTS"), reason="QA_PAGE_SCREENSHOTS=FOLDER takes the "
-                    "README's pictures of the page")
+# read before the tests' environment cleanup clears every QA_ variable
+SCREENSHOTS = os.environ.get("QA_PAGE_SCREENSHOTS")
+
+
+@pytest.mark.skipif(not SCREENSHOTS, reason="QA_PAGE_SCREENSHOTS=FOLDER takes the README's pictures of the page")
 def test_screenshots(browser: Any, seeds_index: Path, tmp_path: Path) -> None:
     """`QA_PAGE_SCREENSHOTS=docs pytest tests/adapters/http/test_page.py -k screenshots`: the page over the seeds,
     empty at 360 px, answering at 1280 and 360 px, and the cited article opened."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    folder = Path(os.environ["QA_PAGE_SCREENSHOTS"])
+    folder = Path(str(SCREENSHOTS))
     running = Serving(["--index", str(seeds_index)], qa_env(tmp_path))
     try:
         url = running.wait_ready()
