@@ -23,7 +23,8 @@ def feed_of(source: str) -> str:
 
 
 def _entry_date(entry: dict) -> str | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    # `in` first: feedparser answers a missing `updated_parsed` with `published_parsed` and a DeprecationWarning
+    parsed = entry.get("published_parsed") or (entry["updated_parsed"] if "updated_parsed" in entry else None)
     return time.strftime("%Y-%m-%d", parsed) if parsed else None
 
 
