@@ -24,7 +24,8 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 
 test: lint
-	$(BIN)/pytest -q
+	# two workers, each file on one of them: module fixtures (an index, a server, a browser) are made once
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # the unit and contract tiers: no model file is opened (--no-model fails any test that opens one)
 test-fast: install
