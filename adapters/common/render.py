@@ -6,7 +6,6 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from adapters.common import labels
 from adapters.common.safe import safe_text, terminal_safe
 from adapters.common.view import answer_pieces
 from qa.answering.answer import Answer, Citation
@@ -19,7 +18,7 @@ STALE = "changed since indexed — run qa ingest"
 
 
 def _where(c: Citation) -> str:
-    return terminal_safe(labels.where(c), one_line=True)
+    return terminal_safe(c.where, one_line=True)
 
 
 def excerpt(c: Citation, fold: int = FOLD) -> Text:
@@ -40,7 +39,7 @@ def citation_header(c: Citation) -> Text:
     t = Text()
     t.append(f"[{c.n}] ", style="bold cyan")
     t.append(_where(c), style="cyan")
-    if (title := labels.title_shown(c)):
+    if (title := c.title_shown):
         t.append(f" · {terminal_safe(title, one_line=True)}", style="italic")
     if c.date:
         t.append(f" · {terminal_safe(c.date, one_line=True)}", style="green")
@@ -100,7 +99,7 @@ def plain_answer(answer: Answer) -> str:
         lines.append(f"Reported in {len(answer.reported_in)} articles.")
     for c in answer.citations:
         extra = f" (also in: {_also_in(c)})" if c.also_in else ""
-        meta = " · ".join(terminal_safe(x, one_line=True) for x in (labels.title_shown(c), c.date) if x)
+        meta = " · ".join(terminal_safe(x, one_line=True) for x in (c.title_shown, c.date) if x)
         link = f" · {terminal_safe(c.url, one_line=True)}" if c.url else ""
         stale = f" ({STALE})" if c.stale else ""
         lines.append(f"[{c.n}] {_where(c)}{' · ' + meta if meta else ''}{link}{extra}{stale}")

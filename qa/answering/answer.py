@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa.documents.feeds import ENTRY_MARK, feed_of
 from qa.documents.files import shown_name
 from qa.question.conversation import Turn
 
@@ -34,6 +35,35 @@ class Citation:
     file: str = ""  # the file on disk, to check whether it changed (not shown)
     file_hash: str | None = None  # its hash when indexed
     source_id: str = ""  # the article's id, by which a front end asks for the whole article (not a path)
+
+    def lines(self, word: bool = False) -> str:
+        """`8` or `8-9` after a file name; with `word`, `line 8` or `lines 8–9`."""
+        if self.line_start == self.line_end:
+            return f"line {self.line_start}" if word else f"{self.line_start}"
+        return f"lines {self.line_start}–{self.line_end}" if word else f"{self.line_start}-{self.line_end}"
+
+    @property
+    def entry(self) -> str | None:
+        """A feed entry's name, its title or else its id; None for a citation of a file that is not a feed."""
+        if ENTRY_MARK not in self.source:
+            return None
+        return self.title or self.source.split(ENTRY_MARK, 1)[1]
+
+    @property
+    def where(self) -> str:
+        """How the citation names what it cites, the same in every view: `seeds/002.txt:8`; `report.pdf p. 3,
+        lines 12–14`; `news.rss, entry “Port expands”, line 4` (a feed entry's lines are the feed file's)."""
+        name = self.entry
+        if name is not None:
+            return f"{feed_of(self.source)}, entry “{name}”, {self.lines(word=True)}"
+        if self.page is not None:
+            return f"{self.source} p. {self.page}, {self.lines(word=True)}"
+        return f"{self.source}:{self.lines()}"
+
+    @property
+    def title_shown(self) -> str | None:
+        """The title to show beside the place: none for a feed entry, whose title names the entry already."""
+        return None if self.entry is not None else self.title
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,11 +114,7 @@ class Answer:
         if self.abstained:
             return "The articles do not answer this question."
         lines = [self.answer or ""]
-        for c in self.citations:
-            where = f"{display_source(c.source)}:{c.line_start}"
-            if c.page is not None:
-                where += f" (p. {c.page})"
-            lines.append(" · ".join(x for x in (f"[{c.n}] {where}", c.title, c.date) if x))
+        lines += [" · ".join(x for x in (f"[{c.n}] {c.where}", c.title_shown, c.date) if x) for c in self.citations]
         return "\n".join(lines)
 
     def turn(self) -> Turn:

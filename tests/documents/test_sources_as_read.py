@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from adapters.common.labels import where
 from qa.bot import Bot
 from qa.config import resolve
 from qa.documents import load_path
@@ -97,7 +96,7 @@ def test_a_feed_entry_is_cited_as_the_feed_its_title_and_the_line_of_the_feed_it
     bot = tiny_bot(folder, tmp_path / "idx")
     (found,) = bot.search("When did a new ferry enter service at Likoni?", k=1)
     assert found.line_start == line_of(text, "A new ferry entered") > line_of(text, "Railway talks")
-    assert where(found).endswith(f"news.rss, entry “Likoni ferry”, line {found.line_start}")
+    assert found.where.endswith(f"news.rss, entry “Likoni ferry”, line {found.line_start}")
     _, lines, _ = bot.article(found.source_id)
     assert [(x.kind, x.number, x.text) for x in lines] == [
         ("headline", line_of(text, "<title>Likoni ferry"), "Likoni ferry"),
