@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from adapters.common.view import ABSTAINED, STALE, answer_pieces, answer_view
+from adapters.common.view import ABSTAINED, STALE, answer_pieces, answer_view, lines_of
 from qa.answering.answer import Answer, Citation
 from qa.answering.excerpt import EXCERPT_WIDTH
 from qa.answering.excerpt import excerpt as cut
@@ -142,14 +142,9 @@ def user_mention(user_id: str) -> str:
 # --------------------------------------------------------------------------- citations
 
 
-def _lines(c: Citation) -> str:
-    lines = f"line {c.line_start}" if c.line_start == c.line_end else f"lines {c.line_start}–{c.line_end}"
-    return f"p. {c.page}, {lines}" if c.page is not None else lines
-
-
 def citation_meta(c: Citation) -> str:
     """`*[n]* source · lines · title · date · also in …`, escaped."""
-    parts = [f"*[{c.n}]* {escape(source_name(feed_of(c.source)))}", _lines(c)]
+    parts = [f"*[{c.n}]* {escape(source_name(feed_of(c.source)))}", lines_of(c)]
     if c.title:
         parts.append(escape(_one_line(c.title).strip()))
     if c.date:
